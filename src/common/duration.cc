@@ -79,12 +79,15 @@ Result<uint64_t> ParseSize(std::string_view text) {
   std::string unit(s.substr(i));
   for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   uint64_t mult = 0;
-  if (unit.empty() || unit == "b") mult = 1;
-  else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1ull << 10;
-  else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1ull << 20;
-  else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1ull << 30;
-  if (i == 0 || ec != std::errc() || ptr != s.data() + i || mult == 0 ||
-      n > UINT64_MAX / mult) {
+  if (unit.empty() || unit == "b")
+    mult = 1;
+  else if (unit == "k" || unit == "kb" || unit == "kib")
+    mult = 1ull << 10;
+  else if (unit == "m" || unit == "mb" || unit == "mib")
+    mult = 1ull << 20;
+  else if (unit == "g" || unit == "gb" || unit == "gib")
+    mult = 1ull << 30;
+  if (i == 0 || ec != std::errc() || ptr != s.data() + i || mult == 0 || n > UINT64_MAX / mult) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "invalid size '" + std::string(text) + "': use bytes or 4k, 1m, 1g");
   }

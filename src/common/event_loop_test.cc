@@ -1,12 +1,11 @@
 #include "volley/common/event_loop.h"
 
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace volley {
 namespace {

@@ -1,0 +1,32 @@
+// Names of the metrics a node measures (specs/standalone-compat.md), without the
+// namespace prefix (METRIC_NAMESPACE, default "volley"), which outputs add. The engine
+// records under these names; every output reads them back from a Snapshot.
+#pragma once
+
+namespace volley::metrics {
+
+namespace names {
+inline constexpr const char* kRequests = "requests_total";
+inline constexpr const char* kStatusCodes = "requests_status_codes_total";  // status_code
+inline constexpr const char* kErrors = "request_errors_by_category";        // category
+inline constexpr const char* kDuration = "request_duration_seconds";  // sending+waiting+receiving
+inline constexpr const char* kBlocked = "request_blocked_seconds";
+inline constexpr const char* kConnecting = "request_connecting_seconds";
+inline constexpr const char* kTlsHandshaking = "request_tls_handshaking_seconds";
+inline constexpr const char* kSending = "request_sending_seconds";
+inline constexpr const char* kWaiting = "request_waiting_seconds";
+inline constexpr const char* kReceiving = "request_receiving_seconds";
+// Open models: from the intended send time to the end of the response.
+inline constexpr const char* kIntendedLatency = "request_latency_from_intended_seconds";
+inline constexpr const char* kDataSent = "data_sent_bytes_total";
+inline constexpr const char* kDataReceived = "data_received_bytes_total";
+inline constexpr const char* kDroppedIterations = "dropped_iterations_total";
+inline constexpr const char* kConcurrentRequests = "concurrent_requests";
+inline constexpr const char* kStatusLabel = "status_code";
+inline constexpr const char* kCategoryLabel = "category";
+// Error category label values, in the order of engine::ErrorCategory.
+inline constexpr const char* kCategories[] = {"client_error",  "server_error", "network_error",
+                                              "timeout_error", "tls_error",    "other_error"};
+}  // namespace names
+
+}  // namespace volley::metrics

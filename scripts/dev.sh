@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The one entry point for a fresh Debian 12 machine (run as root, from the repository):
+#   bash scripts/dev.sh demo    install what is missing, build, run `volley demo`
+#   bash scripts/dev.sh test    install what is missing, build, run every test
+#   bash scripts/dev.sh build   install and build only
+# Idempotent: packages already installed and an up-to-date build are not redone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_PKGS=(ca-certificates cmake ninja-build g++ pkg-config libssl-dev libyaml-cpp-dev
+  libcli11-dev libspdlog-dev libfmt-dev libexpected-dev nlohmann-json3-dev libre2-dev
+  libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev)
+# Tests also use real peers: OpenSSL's CLI for certificates, clang's libFuzzer for the
+# fuzz smoke run.
+TEST_PKGS=(openssl clang libclang-rt-14-dev curl)
+
+log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+
+install_missing() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    if [[ $(id -u) -ne 0 ]]; then
+      echo "dev.sh: need root to install packages (${missing[*]}); re-run as root" >&2
+      exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+build() {
+  local dir=${1:-build}
+  shift || true
+  install_missing "${BUILD_PKGS[@]}"
+  if [[ ! -f $dir/build.ninja ]]; then
+    log "configuring $dir"
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOLLEY_WERROR=ON "$@" >/dev/null
+  fi
+  log "building $dir"
+  ninja -C "$dir" | grep -v '^\[' || true
+  [[ ${PIPESTATUS[0]} -eq 0 ]]
+}
+
+fuzz_smoke() {
+  # Each fuzz target runs over its seed corpus and then fuzzes for a bounded time.
+  local dir=build-fuzz seconds=${FUZZ_SECONDS:-20}
+  if [[ ! -f $dir/build.ninja ]]; then
+    CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DVOLLEY_FUZZ=ON -DVOLLEY_TESTS=OFF \
+      -DVOLLEY_BENCH=OFF >/dev/null
+  fi
+  ninja -C "$dir" fuzz_targets | grep -v '^\[' || true
+  local failed=0 ran=0
+  for bin in "$dir"/fuzz/*_fuzz; do
+    [[ -x $bin ]] || continue
+    local name corpus work
+    name=$(basename "$bin" _fuzz)
+    corpus=fuzz/corpus/$name
+    work=$(mktemp -d)
+    log "fuzzing $name for ${seconds}s"
+    if "$bin" -max_total_time="$seconds" -rss_limit_mb=1024 -print_final_stats=0 \
+        "$work" "$corpus" >"$work.log" 2>&1; then
+      ran=$((ran + 1))
+    else
+      tail -40 "$work.log" >&2
+      failed=$((failed + 1))
+    fi
+    rm -rf "$work" "$work.log"
+  done
+  echo "fuzz: $ran passed, $failed failed"
+  ((failed == 0))
+}
+
+case "${1:-}" in
+  demo)
+    build build
+    ./build/volley demo
+    ;;
+  build)
+    build build
+    ;;
+  test)
+    install_missing "${TEST_PKGS[@]}"
+    build build
+    log "unit and integration tests"
+    (cd build && ctest --output-on-failure -j2 --timeout 600)
+    fuzz_smoke
+    ;;
+  *)
+    echo "usage: bash scripts/dev.sh demo|test|build" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,422 @@
+#include "volley/config/env.h"
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <string>
+
+#include "volley/common/duration.h"
+
+namespace volley::config {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+Result<double> ParseNumber(std::string_view text) {
+  std::string_view s = Trim(text);
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
+    return MakeError(ErrorCode::kInvalidArgument, "not a number: '" + std::string(text) + "'");
+  }
+  return v;
+}
+
+Result<int64_t> ParseInt(std::string_view text) {
+  std::string_view s = Trim(text);
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
+    return MakeError(ErrorCode::kInvalidArgument, "not an integer: '" + std::string(text) + "'");
+  }
+  return v;
+}
+
+// Collects "NAME: message" lines.
+class Problems {
+ public:
+  template <typename T>
+  bool Check(const char* name, const Result<T>& r) {
+    if (r) return true;
+    Add(name, r.error().message);
+    return false;
+  }
+  void Add(const std::string& name, const std::string& message) {
+    if (!text_.empty()) text_ += '\n';
+    text_ += name + ": " + message;
+  }
+  Result<void> Done() const {
+    if (text_.empty()) return {};
+    return MakeError(ErrorCode::kInvalidArgument, text_);
+  }
+
+ private:
+  std::string text_;
+};
+
+}  // namespace
+
+std::string Url::HostHeader() const {
+  const bool default_port = (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return default_port ? h : h + ":" + std::to_string(port);
+}
+
+EnvLookup ProcessEnv() {
+  return [](const char* name) -> const char* { return std::getenv(name); };
+}
+
+const std::vector<EnvVarDoc>& EnvVarDocs() {
+  static const std::vector<EnvVarDoc> docs = {
+      {"TARGET_URL", "base URL of the target, e.g. http://127.0.0.1:8080/path"},
+      {"REQUEST_TYPE", "HTTP method of the single-request mode (default GET)"},
+      {"SEND_JSON", "true: send JSON_PAYLOAD as the body with Content-Type: application/json"},
+      {"JSON_PAYLOAD", "the JSON body sent when SEND_JSON=true"},
+      {"CUSTOM_HEADERS", "'Name: value,Name2: value2' (\\, for a literal comma)"},
+      {"NUM_CONCURRENT_TASKS", "concurrent users (closed model) or connections (open) (10)"},
+      {"TEST_DURATION", "test length: 30s, 5m, 2h, 1d or integer seconds (2h)"},
+      {"REQUEST_TIMEOUT", "per-request timeout (30s)"},
+      {"CONNECT_TIMEOUT", "TCP+TLS connect timeout (10s)"},
+      {"MAX_REQUESTS", "stop after this many requests (0 = by duration only)"},
+      {"SKIP_TLS_VERIFY", "true: do not verify the server certificate"},
+      {"CLIENT_CERT_PATH", "client certificate (PEM) for mTLS"},
+      {"CLIENT_KEY_PATH", "client private key (PEM) for mTLS"},
+      {"CA_CERT_PATH", "extra trusted CA certificates (PEM)"},
+      {"RESOLVE_TARGET_ADDR", "host:ip:port: connect to ip:port for this host name"},
+      {"LOAD_MODEL_TYPE", "Concurrent | Rps | RampRps | DailyTraffic | Stages"},
+      {"TARGET_RPS", "arrival rate of the Rps model"},
+      {"MIN_RPS", "RampRps low rate"},
+      {"MAX_RPS", "RampRps high rate"},
+      {"RAMP_DURATION", "RampRps ramp length (default: the test duration)"},
+      {"DAILY_MIN_RPS", "DailyTraffic night rate"},
+      {"DAILY_MID_RPS", "DailyTraffic afternoon rate"},
+      {"DAILY_MAX_RPS", "DailyTraffic peak rate"},
+      {"DAILY_CYCLE_DURATION", "DailyTraffic cycle length"},
+      {"MORNING_RAMP_RATIO", "DailyTraffic share of the cycle rising min to max (0.125)"},
+      {"PEAK_SUSTAIN_RATIO", "DailyTraffic share holding max (0.167)"},
+      {"MID_DECLINE_RATIO", "DailyTraffic share falling max to mid (0.125)"},
+      {"MID_SUSTAIN_RATIO", "DailyTraffic share holding mid (0.167)"},
+      {"EVENING_DECLINE_RATIO", "DailyTraffic share falling mid to min (0.167)"},
+      {"LOAD_STAGES", "Stages model: 'duration:rate,...', e.g. 30s:100,1m:500"},
+      {"MAX_IN_FLIGHT", "open models: most iterations queued or in flight (default 10000)"},
+      {"WORKER_THREADS", "event-loop threads (default: one per core)"},
+      {"METRIC_NAMESPACE", "prefix of every metric name (volley)"},
+      {"CLUSTER_NODE_ID", "node identity label (default: hostname)"},
+      {"CLUSTER_REGION", "region label (local)"},
+      {"RUN_ID", "run identity label (default: generated)"},
+  };
+  return docs;
+}
+
+Result<Url> ParseUrl(std::string_view text) {
+  std::string_view s = Trim(text);
+  auto bad = [&](const std::string& why) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid URL '" + std::string(text) + "': " + why +
+                         " (expected http://host[:port]/path or https://...)");
+  };
+  Url url;
+  size_t scheme_end = s.find("://");
+  if (scheme_end == std::string_view::npos) return bad("missing scheme");
+  url.scheme = Lower(s.substr(0, scheme_end));
+  if (url.scheme != "http" && url.scheme != "https") return bad("scheme must be http or https");
+  url.port = url.tls() ? 443 : 80;
+  s.remove_prefix(scheme_end + 3);
+  size_t path_start = s.find_first_of("/?");
+  std::string_view authority = s.substr(0, path_start);
+  url.path = path_start == std::string_view::npos ? "/" : std::string(s.substr(path_start));
+  if (!url.path.empty() && url.path[0] == '?') url.path = "/" + url.path;
+  if (size_t frag = url.path.find('#'); frag != std::string::npos) url.path.resize(frag);
+  if (authority.find('@') != std::string_view::npos) return bad("user info is not supported");
+  std::string_view port_text;
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return bad("unclosed '[' in IPv6 address");
+    url.host = std::string(authority.substr(1, close - 1));
+    std::string_view rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') return bad("junk after IPv6 address");
+      port_text = rest.substr(1);
+    }
+  } else {
+    size_t colon = authority.rfind(':');
+    url.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+  }
+  if (url.host.empty()) return bad("missing host");
+  if (!port_text.empty()) {
+    auto port = ParseInt(port_text);
+    if (!port || *port < 1 || *port > 65535) return bad("port must be 1-65535");
+    url.port = static_cast<uint16_t>(*port);
+  }
+  return url;
+}
+
+Result<std::vector<Header>> ParseHeaderList(std::string_view text) {
+  std::vector<Header> headers;
+  std::string item;
+  auto flush = [&]() -> Result<void> {
+    std::string_view it = Trim(item);
+    if (it.empty()) return {};
+    size_t colon = it.find(':');
+    if (colon == std::string_view::npos || colon == 0) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "header '" + std::string(it) + "' must look like 'Name: value'");
+    }
+    std::string name(Trim(it.substr(0, colon)));
+    for (char c : name) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) &&
+          std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "header name '" + name + "' has an invalid character");
+      }
+    }
+    headers.emplace_back(std::move(name), std::string(Trim(it.substr(colon + 1))));
+    item.clear();
+    return {};
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == ',') {
+      item += ',';
+      ++i;
+    } else if (text[i] == ',') {
+      if (auto r = flush(); !r) return tl::unexpected(r.error());
+    } else if (text[i] == '\r' || text[i] == '\n') {
+      return MakeError(ErrorCode::kInvalidArgument, "headers must not contain line breaks");
+    } else {
+      item += text[i];
+    }
+  }
+  if (auto r = flush(); !r) return tl::unexpected(r.error());
+  return headers;
+}
+
+Result<LoadModelKind> ParseLoadModelKind(std::string_view text) {
+  std::string s = Lower(Trim(text));
+  if (s == "concurrent") return LoadModelKind::kConcurrent;
+  if (s == "rps") return LoadModelKind::kRps;
+  if (s == "ramprps" || s == "ramp") return LoadModelKind::kRamp;
+  if (s == "dailytraffic") return LoadModelKind::kDailyTraffic;
+  if (s == "stages") return LoadModelKind::kStages;
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "unknown load model '" + std::string(text) +
+                       "': use Concurrent, Rps, RampRps, DailyTraffic or Stages");
+}
+
+Result<std::vector<Stage>> ParseStages(std::string_view text) {
+  std::vector<Stage> stages;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string_view item = Trim(
+        text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
+    size_t colon = item.find(':');
+    if (colon == std::string_view::npos) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "stage '" + std::string(item) + "' must be 'duration:rate', e.g. 30s:100");
+    }
+    auto d = ParseDuration(item.substr(0, colon));
+    if (!d) return tl::unexpected(d.error());
+    auto r = ParseNumber(item.substr(colon + 1));
+    if (!r || *r < 0) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "stage '" + std::string(item) + "': rate must be a number >= 0");
+    }
+    stages.push_back(Stage{*d, *r});
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return stages;
+}
+
+Result<void> ParseResolve(std::string_view text, TestPlan& plan) {
+  // host:ip:port; the ip may be an IPv6 literal in brackets.
+  std::string_view s = Trim(text);
+  auto bad = [&]() {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid override '" + std::string(text) +
+                         "': expected host:ip:port, e.g. api.example.com:127.0.0.1:8443");
+  };
+  size_t first = s.find(':');
+  size_t last = s.rfind(':');
+  if (first == std::string_view::npos || first == last) return bad();
+  std::string ip(s.substr(first + 1, last - first - 1));
+  if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+  auto port = ParseInt(s.substr(last + 1));
+  if (first == 0 || ip.empty() || !port || *port < 1 || *port > 65535) return bad();
+  plan.resolve_host = std::string(s.substr(0, first));
+  plan.resolve_ip = ip;
+  plan.resolve_port = static_cast<uint16_t>(*port);
+  return {};
+}
+
+Result<bool> ParseBool(std::string_view text) {
+  std::string s = Lower(Trim(text));
+  if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
+  if (s == "false" || s == "0" || s == "no" || s == "off" || s.empty()) return false;
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "expected true or false, got '" + std::string(text) + "'");
+}
+
+Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
+  Problems problems;
+  auto get = [&](const char* name) -> const char* { return env(name); };
+  auto duration = [&](const char* name, Nanos& out) {
+    if (const char* v = get(name)) {
+      auto r = ParseDuration(v);
+      if (problems.Check(name, r)) out = *r;
+    }
+  };
+  auto number = [&](const char* name, double& out) {
+    if (const char* v = get(name)) {
+      auto r = ParseNumber(v);
+      if (problems.Check(name, r)) out = *r;
+    }
+  };
+  auto integer = [&](const char* name, auto& out) {
+    if (const char* v = get(name)) {
+      auto r = ParseInt(v);
+      if (problems.Check(name, r)) out = static_cast<std::remove_reference_t<decltype(out)>>(*r);
+    }
+  };
+  auto boolean = [&](const char* name, bool& out) {
+    if (const char* v = get(name)) {
+      auto r = ParseBool(v);
+      if (problems.Check(name, r)) out = *r;
+    }
+  };
+  auto text = [&](const char* name, std::string& out) {
+    if (const char* v = get(name)) out = v;
+  };
+
+  if (const char* v = get("TARGET_URL")) {
+    auto r = ParseUrl(v);
+    if (problems.Check("TARGET_URL", r)) plan.target = *r;
+  }
+  if (const char* v = get("REQUEST_TYPE")) {
+    std::string m(Trim(v));
+    for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    plan.request.method = m;
+  }
+  bool send_json = false;
+  boolean("SEND_JSON", send_json);
+  if (send_json) {
+    const char* payload = get("JSON_PAYLOAD");
+    plan.request.body = payload ? payload : "";
+    plan.request.headers.emplace_back("Content-Type", "application/json");
+  }
+  if (const char* v = get("CUSTOM_HEADERS")) {
+    auto r = ParseHeaderList(v);
+    if (problems.Check("CUSTOM_HEADERS", r)) plan.custom_headers = *r;
+  }
+  integer("NUM_CONCURRENT_TASKS", plan.workers);
+  duration("TEST_DURATION", plan.duration);
+  duration("REQUEST_TIMEOUT", plan.request_timeout);
+  duration("CONNECT_TIMEOUT", plan.connect_timeout);
+  integer("MAX_REQUESTS", plan.max_requests);
+  boolean("SKIP_TLS_VERIFY", plan.tls.skip_verify);
+  text("CLIENT_CERT_PATH", plan.tls.client_cert_path);
+  text("CLIENT_KEY_PATH", plan.tls.client_key_path);
+  text("CA_CERT_PATH", plan.tls.ca_file);
+  if (const char* v = get("RESOLVE_TARGET_ADDR")) {
+    problems.Check("RESOLVE_TARGET_ADDR", ParseResolve(v, plan));
+  }
+  if (const char* v = get("LOAD_MODEL_TYPE")) {
+    auto r = ParseLoadModelKind(v);
+    if (problems.Check("LOAD_MODEL_TYPE", r)) plan.load.kind = *r;
+  }
+  number("TARGET_RPS", plan.load.target);
+  number("MIN_RPS", plan.load.min);
+  number("MAX_RPS", plan.load.max);
+  duration("RAMP_DURATION", plan.load.ramp_duration);
+  number("DAILY_MIN_RPS", plan.load.min);  // the daily model shares min/max with the ramp
+  number("DAILY_MAX_RPS", plan.load.max);
+  number("DAILY_MID_RPS", plan.load.mid);
+  duration("DAILY_CYCLE_DURATION", plan.load.cycle_duration);
+  number("MORNING_RAMP_RATIO", plan.load.ratios[0]);
+  number("PEAK_SUSTAIN_RATIO", plan.load.ratios[1]);
+  number("MID_DECLINE_RATIO", plan.load.ratios[2]);
+  number("MID_SUSTAIN_RATIO", plan.load.ratios[3]);
+  number("EVENING_DECLINE_RATIO", plan.load.ratios[4]);
+  if (const char* v = get("LOAD_STAGES")) {
+    auto r = ParseStages(v);
+    if (problems.Check("LOAD_STAGES", r)) plan.load.stages = *r;
+  }
+  integer("MAX_IN_FLIGHT", plan.load.max_in_flight);
+  integer("WORKER_THREADS", plan.threads);
+  text("METRIC_NAMESPACE", plan.metric_namespace);
+  text("CLUSTER_NODE_ID", plan.node_id);
+  text("CLUSTER_REGION", plan.region);
+  text("RUN_ID", plan.run_id);
+  return problems.Done();
+}
+
+Result<void> Validate(const TestPlan& plan) {
+  Problems p;
+  if (plan.target.host.empty()) {
+    p.Add("target", "no target URL: set TARGET_URL, --url, or config.baseUrl in a plan");
+  }
+  if (plan.duration <= Nanos(0)) p.Add("duration", "must be > 0");
+  if (plan.request_timeout <= Nanos(0)) p.Add("timeout", "must be > 0");
+  if (plan.connect_timeout <= Nanos(0)) p.Add("connect timeout", "must be > 0");
+  if (plan.workers < 1 || plan.workers > 1'000'000) {
+    p.Add("workers", "must be between 1 and 1000000, got " + std::to_string(plan.workers));
+  }
+  if (plan.threads < 0 || plan.threads > 1024) p.Add("threads", "must be between 0 and 1024");
+  const auto& m = plan.request.method;
+  if (m.empty() || m.find_first_of(" \r\n\t") != std::string::npos) {
+    p.Add("method", "invalid HTTP method '" + m + "'");
+  }
+  if (plan.tls.client_cert_path.empty() != plan.tls.client_key_path.empty()) {
+    p.Add("mTLS", "give both CLIENT_CERT_PATH and CLIENT_KEY_PATH, or neither");
+  }
+  const LoadModel& l = plan.load;
+  switch (l.kind) {
+    case LoadModelKind::kConcurrent:
+      break;
+    case LoadModelKind::kRps:
+      if (l.target <= 0) p.Add("load.target", "the Rps model needs a target rate > 0 (TARGET_RPS)");
+      break;
+    case LoadModelKind::kRamp:
+      if (l.min < 0 || l.max <= 0 || l.min > l.max) {
+        p.Add("load.min/max", "the ramp model needs 0 <= min <= max and max > 0");
+      }
+      if (l.ramp_duration < Nanos(0)) p.Add("load.rampDuration", "must be >= 0");
+      break;
+    case LoadModelKind::kDailyTraffic: {
+      if (l.min < 0 || l.mid < l.min || l.max < l.mid || l.max <= 0) {
+        p.Add("load.min/mid/max", "dailytraffic needs 0 <= min <= mid <= max and max > 0");
+      }
+      if (l.cycle_duration <= Nanos(0)) p.Add("load.cycleDuration", "must be > 0");
+      double sum = 0;
+      for (double r : l.ratios) {
+        if (r < 0) p.Add("load ratios", "must be >= 0");
+        sum += r;
+      }
+      if (sum > 1.0 + 1e-9) p.Add("load ratios", "the five phase ratios add up to more than 1");
+      break;
+    }
+    case LoadModelKind::kStages:
+      if (l.stages.empty()) p.Add("load.stages", "the stages model needs at least one stage");
+      for (const auto& s : l.stages) {
+        if (s.duration <= Nanos(0) || s.target < 0) {
+          p.Add("load.stages", "every stage needs a duration > 0 and a target >= 0");
+          break;
+        }
+      }
+      break;
+  }
+  return p.Done();
+}
+
+}  // namespace volley::config

@@ -1,0 +1,319 @@
+#include "connection.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <unistd.h>
+
+#include "tls_context.h"
+
+namespace volley::engine {
+
+Connection::Connection(EventLoop& loop, ConnectionOwner& owner, const Endpoint& endpoint,
+                       const TlsContext* tls, char* read_buffer, size_t read_buffer_size,
+                       Nanos connect_timeout, Nanos request_timeout, uint32_t id)
+    : loop_(loop),
+      owner_(owner),
+      endpoint_(endpoint),
+      tls_(tls),
+      read_buffer_(read_buffer),
+      read_buffer_size_(read_buffer_size),
+      connect_timeout_(connect_timeout),
+      request_timeout_(request_timeout),
+      id_(id) {}
+
+Connection::~Connection() {
+  Close();
+  if (session_) SSL_SESSION_free(session_);
+}
+
+void Connection::Close() {
+  loop_.Cancel(this);
+  if (ssl_) {
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
+  if (fd_ >= 0) {
+    loop_.Remove(fd_);
+    close(fd_);
+    fd_ = -1;
+  }
+  state_ = State::kClosed;
+  watching_write_ = false;
+  pending_ = {};
+}
+
+void Connection::Connect() {
+  timings_ = RequestTimings{};
+  fresh_ = true;
+  request_fresh_ = false;
+  timings_.connect_start = loop_.RefreshNow();
+  fd_ = socket(endpoint_.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    Fail(ErrorCategory::kNetwork, "socket() failed (too many open files? raise ulimit -n)");
+    return;
+  }
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  int rc = connect(fd_, reinterpret_cast<const sockaddr*>(&endpoint_.addr), endpoint_.addr_len);
+  if (rc != 0 && errno != EINPROGRESS) {
+    Fail(ErrorCategory::kNetwork, "connect failed");
+    return;
+  }
+  state_ = State::kConnecting;
+  watching_write_ = true;
+  if (!loop_.Add(fd_, EPOLLOUT, this)) {
+    Fail(ErrorCategory::kNetwork, "epoll registration failed");
+    return;
+  }
+  loop_.Arm(this, timings_.connect_start + connect_timeout_);
+}
+
+void Connection::OnConnected() {
+  int err = 0;
+  socklen_t len = sizeof err;
+  getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+  if (err != 0) {
+    Fail(ErrorCategory::kNetwork, "connect failed");
+    return;
+  }
+  timings_.connect_end = loop_.RefreshNow();
+  if (tls_) {
+    ssl_ = SSL_new(tls_->ctx());
+    if (!ssl_) {
+      Fail(ErrorCategory::kTls, "SSL_new failed");
+      return;
+    }
+    SSL_set_fd(ssl_, fd_);
+    SSL_set_tlsext_host_name(ssl_, tls_->host().c_str());
+    if (tls_->verify()) SSL_set1_host(ssl_, tls_->host().c_str());
+    if (session_) SSL_set_session(ssl_, session_);
+    state_ = State::kHandshaking;
+    DoHandshake();
+    return;
+  }
+  loop_.Cancel(this);
+  state_ = State::kIdle;
+  WatchWrite(false);
+  owner_.OnReady(*this);
+}
+
+void Connection::DoHandshake() {
+  ERR_clear_error();
+  int rc = SSL_do_handshake(ssl_);
+  if (rc == 1) {
+    timings_.tls_end = loop_.RefreshNow();
+    if (SSL_SESSION* s = SSL_get1_session(ssl_)) {
+      if (session_) SSL_SESSION_free(session_);
+      session_ = s;
+    }
+    loop_.Cancel(this);
+    state_ = State::kIdle;
+    WatchWrite(false);
+    owner_.OnReady(*this);
+    return;
+  }
+  int e = SSL_get_error(ssl_, rc);
+  if (e == SSL_ERROR_WANT_READ) {
+    WatchWrite(false);
+  } else if (e == SSL_ERROR_WANT_WRITE) {
+    WatchWrite(true);
+  } else {
+    ERR_clear_error();
+    Fail(ErrorCategory::kTls, "TLS handshake failed");
+  }
+}
+
+void Connection::WatchWrite(bool on) {
+  if (on == watching_write_ || fd_ < 0) return;
+  watching_write_ = on;
+  loop_.Modify(fd_, on ? (EPOLLIN | EPOLLOUT) : EPOLLIN, this);
+}
+
+void Connection::ConnectAt(Nanos when) { loop_.Arm(this, when); }
+
+void Connection::Send(std::string_view request, bool head) {
+  request_fresh_ = fresh_;
+  fresh_ = false;
+  if (!request_fresh_) timings_ = RequestTimings{};
+  pending_ = request;
+  parser_.Reset(head);
+  state_ = State::kSending;
+  timings_.send_start = loop_.Now();
+  loop_.Arm(this, timings_.send_start + request_timeout_);
+  DoWrite();
+}
+
+ssize_t Connection::WriteSome(const char* buf, size_t len, ErrorCategory* category) {
+  if (ssl_) {
+    ERR_clear_error();
+    int n = SSL_write(ssl_, buf, static_cast<int>(len));
+    if (n > 0) return n;
+    int e = SSL_get_error(ssl_, n);
+    if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) return -1;
+    *category = e == SSL_ERROR_SSL ? ErrorCategory::kTls : ErrorCategory::kNetwork;
+    ERR_clear_error();
+    return -2;
+  }
+  ssize_t n = send(fd_, buf, len, MSG_NOSIGNAL);
+  if (n >= 0) return n;
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return -1;
+  *category = ErrorCategory::kNetwork;
+  return -2;
+}
+
+void Connection::DoWrite() {
+  while (!pending_.empty()) {
+    ErrorCategory category = ErrorCategory::kNetwork;
+    ssize_t n = WriteSome(pending_.data(), pending_.size(), &category);
+    if (n == -1) {
+      WatchWrite(true);
+      return;
+    }
+    if (n < 0) {
+      Fail(category, "send failed");
+      return;
+    }
+    timings_.bytes_sent += static_cast<uint64_t>(n);
+    pending_.remove_prefix(static_cast<size_t>(n));
+  }
+  WatchWrite(false);
+  timings_.send_end = loop_.RefreshNow();
+  state_ = State::kReceiving;
+}
+
+ssize_t Connection::ReadSome(char* buf, size_t len, ErrorCategory* category) {
+  if (ssl_) {
+    ERR_clear_error();
+    int n = SSL_read(ssl_, buf, static_cast<int>(len));
+    if (n > 0) return n;
+    int e = SSL_get_error(ssl_, n);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return -1;
+    if (e == SSL_ERROR_ZERO_RETURN) return 0;
+    // A peer that closes without close_notify is an EOF for close-delimited bodies.
+    if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+      ERR_clear_error();
+      return errno == ECONNRESET ? (*category = ErrorCategory::kNetwork, -2) : 0;
+    }
+    *category = e == SSL_ERROR_SSL ? ErrorCategory::kTls : ErrorCategory::kNetwork;
+    ERR_clear_error();
+    return -2;
+  }
+  ssize_t n = recv(fd_, buf, len, 0);
+  if (n >= 0) return n;
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return -1;
+  *category = ErrorCategory::kNetwork;
+  return -2;
+}
+
+void Connection::DoRead() {
+  for (;;) {
+    ErrorCategory category = ErrorCategory::kNetwork;
+    ssize_t n = ReadSome(read_buffer_, read_buffer_size_, &category);
+    if (n == -1) return;
+    if (n == -2) {
+      Fail(category,
+           state_ == State::kReceiving ? "connection reset while receiving" : "connection error");
+      return;
+    }
+    if (state_ != State::kReceiving) {
+      // Data or EOF on an idle connection: the server closed it (or sent junk).
+      Close();
+      owner_.OnIdleClosed(*this);
+      return;
+    }
+    if (n == 0) {
+      auto st = parser_.OnEof();
+      if (st == ResponseParser::Status::kDone) {
+        Finish();
+      } else {
+        Fail(ErrorCategory::kNetwork, timings_.first_byte == Nanos(0)
+                                          ? "connection closed before any response"
+                                          : "connection closed mid-response");
+      }
+      return;
+    }
+    if (timings_.first_byte == Nanos(0)) timings_.first_byte = loop_.RefreshNow();
+    timings_.bytes_received += static_cast<uint64_t>(n);
+    size_t consumed = 0;
+    auto st = parser_.Feed(read_buffer_, static_cast<size_t>(n), &consumed);
+    if (st == ResponseParser::Status::kError) {
+      const ParseError e = parser_.error();
+      const bool body = e == ParseError::kBadChunk || e == ParseError::kTruncated ||
+                        e == ParseError::kBodyTooLarge;
+      Fail(body ? ErrorCategory::kNetwork : ErrorCategory::kOther, ErrorText(e));
+      return;
+    }
+    if (st == ResponseParser::Status::kDone) {
+      if (consumed < static_cast<size_t>(n)) {
+        // Bytes beyond the response without pipelining: the stream is out of step. Count
+        // the response, then drop the connection.
+        Finish();
+        if (state_ == State::kIdle) {
+          Close();
+          owner_.OnIdleClosed(*this);
+        }
+        return;
+      }
+      Finish();
+      return;
+    }
+    // kNeedMore: with plain TCP, a short read means the socket is drained; don't spend a
+    // syscall to hear EAGAIN. TLS may hold decrypted bytes, so keep reading there.
+    if (!ssl_ && static_cast<size_t>(n) < read_buffer_size_) return;
+  }
+}
+
+void Connection::Finish() {
+  loop_.Cancel(this);
+  timings_.done = loop_.RefreshNow();
+  const bool keep = parser_.keep_alive();
+  state_ = State::kIdle;
+  if (!keep) {
+    Close();
+  }
+  owner_.OnResponse(*this, parser_);
+}
+
+void Connection::Fail(ErrorCategory category, const char* what) {
+  Close();
+  if (timings_.done == Nanos(0)) timings_.done = loop_.RefreshNow();
+  owner_.OnFailure(*this, category, what);
+}
+
+void Connection::OnIo(uint32_t events) {
+  switch (state_) {
+    case State::kConnecting:
+      OnConnected();
+      return;
+    case State::kHandshaking:
+      DoHandshake();
+      return;
+    case State::kSending:
+      if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
+        Fail(ErrorCategory::kNetwork, "connection reset while sending");
+        return;
+      }
+      DoWrite();
+      if (state_ == State::kReceiving && (events & EPOLLIN)) DoRead();
+      return;
+    case State::kReceiving:
+    case State::kIdle:
+      DoRead();
+      return;
+    case State::kClosed:
+      return;
+  }
+}
+
+void Connection::OnTimer() {
+  if (state_ == State::kClosed) {
+    Connect();
+    return;
+  }
+  const bool connecting = state_ == State::kConnecting || state_ == State::kHandshaking;
+  Fail(ErrorCategory::kTimeout, connecting ? "connect timeout" : "request timeout");
+}
+
+}  // namespace volley::engine

@@ -1,0 +1,123 @@
+// One client connection of a worker: TCP (and TLS) connect, send one request, receive one
+// response, repeat. No pipelining. Confined to its worker's thread.
+#pragma once
+
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <string_view>
+
+#include "http_response_parser.h"
+#include "volley/common/event_loop.h"
+#include "volley/engine/measurements.h"
+
+namespace volley::engine {
+
+class TlsContext;
+
+// Where connections go (after RESOLVE_TARGET_ADDR and DNS).
+struct Endpoint {
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+};
+
+// Timestamps of one request, in loop time. Phases that did not happen are zero.
+struct RequestTimings {
+  Nanos connect_start{0}, connect_end{0}, tls_end{0};
+  Nanos send_start{0}, send_end{0}, first_byte{0}, done{0};
+  uint64_t bytes_sent = 0, bytes_received = 0;
+};
+
+class Connection;
+
+// Callbacks into the worker. They run on the worker thread, from inside the connection's
+// event handling; the connection is in a consistent state when they are called.
+class ConnectionOwner {
+ public:
+  virtual ~ConnectionOwner() = default;
+  // Connected (and TLS done) or idle again after a keep-alive response: Send() may be
+  // called now (or later).
+  virtual void OnReady(Connection& c) = 0;
+  // A response completed. The parser holds its status and headers; timings are final.
+  virtual void OnResponse(Connection& c, const ResponseParser& response) = 0;
+  // The request failed (or the connection failed while connecting); the connection is
+  // closed already. `during_request` is false when an idle connection failed to connect.
+  virtual void OnFailure(Connection& c, ErrorCategory category, const char* what) = 0;
+  // An idle keep-alive connection was closed by the server; it is closed now.
+  virtual void OnIdleClosed(Connection& c) = 0;
+};
+
+class Connection final : public IoHandler, public Timer {
+ public:
+  enum class State : uint8_t { kClosed, kConnecting, kHandshaking, kIdle, kSending, kReceiving };
+
+  // `loop`, `owner`, `endpoint`, `tls` (nullptr for plain HTTP) and `read_buffer` must
+  // outlive the connection; the read buffer is shared by the worker's connections.
+  Connection(EventLoop& loop, ConnectionOwner& owner, const Endpoint& endpoint,
+             const TlsContext* tls, char* read_buffer, size_t read_buffer_size,
+             Nanos connect_timeout, Nanos request_timeout, uint32_t id);
+  ~Connection() override;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Starts connecting; OnReady or OnFailure follows. Precondition: closed.
+  void Connect();
+  // Connects at loop time `when` (never synchronously, so a failing connect can't recurse
+  // through OnFailure). Precondition: closed.
+  void ConnectAt(Nanos when);
+  // Sends `request` (which must stay valid until the response) and reads the response.
+  // Precondition: idle. `head` tells the parser not to expect a body.
+  void Send(std::string_view request, bool head);
+  // Closes without calling the owner.
+  void Close();
+
+  State state() const { return state_; }
+  bool idle() const { return state_ == State::kIdle; }
+  bool busy() const { return state_ == State::kSending || state_ == State::kReceiving; }
+  uint32_t id() const { return id_; }
+  const RequestTimings& timings() const { return timings_; }
+  // True when the current request's connection was opened for it (connect phases count).
+  bool fresh() const { return request_fresh_; }
+  // Free for the owner's bookkeeping (e.g. the intended time of the request it carries).
+  Nanos tag{0};
+
+  void OnIo(uint32_t events) override;
+  void OnTimer() override;
+
+ private:
+  void OnConnected();
+  void DoHandshake();
+  void DoWrite();
+  void DoRead();
+  void Fail(ErrorCategory category, const char* what);
+  void Finish();
+  void WatchWrite(bool on);
+  // Returns bytes (>0), 0 at EOF, -1 would block, -2 error (category set).
+  ssize_t ReadSome(char* buf, size_t len, ErrorCategory* category);
+  ssize_t WriteSome(const char* buf, size_t len, ErrorCategory* category);
+
+  EventLoop& loop_;
+  ConnectionOwner& owner_;
+  const Endpoint& endpoint_;
+  const TlsContext* tls_;
+  char* read_buffer_;
+  size_t read_buffer_size_;
+  Nanos connect_timeout_;
+  Nanos request_timeout_;
+  uint32_t id_;
+
+  int fd_ = -1;
+  SSL* ssl_ = nullptr;
+  SSL_SESSION* session_ = nullptr;  // for resumption on reconnect
+  State state_ = State::kClosed;
+  bool fresh_ = false;          // connected, no request sent yet
+  bool request_fresh_ = false;  // the current request opened the connection
+  bool watching_write_ = false;
+  std::string_view pending_;  // request bytes not yet written
+  RequestTimings timings_;
+  ResponseParser parser_;
+};
+
+}  // namespace volley::engine

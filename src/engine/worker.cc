@@ -1,0 +1,313 @@
+#include "worker.h"
+
+#include <algorithm>
+#include <string>
+
+namespace volley::engine {
+namespace {
+
+constexpr size_t kReadBufferSize = 64 * 1024;
+
+// Durations are recorded in microseconds, rounded up (the histogram's 1 µs resolution).
+inline uint64_t Micros(Nanos d) {
+  return d.count() <= 0 ? 0 : static_cast<uint64_t>((d.count() + 999) / 1000);
+}
+
+}  // namespace
+
+const char* CategoryName(ErrorCategory c) {
+  const auto i = static_cast<size_t>(c);
+  return i < kErrorCategoryCount ? names::kCategories[i] : "other_error";
+}
+
+Worker::Worker(const RunShared& shared, const WorkerShare& share, metrics::Collector& collector)
+    : shared_(shared),
+      share_(share),
+      collector_(collector),
+      loop_(SteadyClock::Instance()),
+      read_buffer_(kReadBufferSize),
+      status_(1000, nullptr),
+      budget_(share.budget) {
+  open_ = shared.schedule.has_value();
+  next_arrival_ = static_cast<uint64_t>(share.index);
+  if (open_) queue_.resize(std::max<uint64_t>(1, share.max_in_flight));
+  for (auto* t : {&pace_timer_, &tick_timer_, &deadline_timer_, &grace_timer_}) t->worker = this;
+  pace_timer_.fn = &Worker::OnPace;
+  tick_timer_.fn = &Worker::OnTick;
+  deadline_timer_.fn = &Worker::OnDeadline;
+  grace_timer_.fn = &Worker::OnGraceOver;
+  BindMetrics();
+}
+
+Worker::~Worker() {
+  for (auto* t : {&pace_timer_, &tick_timer_, &deadline_timer_, &grace_timer_}) loop_.Cancel(t);
+  connections_.clear();
+}
+
+void Worker::BindMetrics() {
+  using metrics::SeriesKey;
+  m_.requests = shard_.GetCounter(SeriesKey(names::kRequests));
+  for (size_t i = 0; i < kErrorCategoryCount; ++i) {
+    m_.errors[i] = shard_.GetCounter(SeriesKey(
+        names::kErrors, {{names::kCategoryLabel, CategoryName(static_cast<ErrorCategory>(i))}}));
+  }
+  m_.sent = shard_.GetCounter(SeriesKey(names::kDataSent));
+  m_.received = shard_.GetCounter(SeriesKey(names::kDataReceived));
+  m_.dropped = shard_.GetCounter(SeriesKey(names::kDroppedIterations));
+  m_.duration = shard_.GetTrend(SeriesKey(names::kDuration));
+  m_.blocked = shard_.GetTrend(SeriesKey(names::kBlocked));
+  m_.connecting = shard_.GetTrend(SeriesKey(names::kConnecting));
+  m_.tls = shard_.GetTrend(SeriesKey(names::kTlsHandshaking));
+  m_.sending = shard_.GetTrend(SeriesKey(names::kSending));
+  m_.waiting = shard_.GetTrend(SeriesKey(names::kWaiting));
+  m_.receiving = shard_.GetTrend(SeriesKey(names::kReceiving));
+  m_.intended = open_ ? shard_.GetTrend(SeriesKey(names::kIntendedLatency)) : nullptr;
+}
+
+metrics::Counter* Worker::StatusCounter(int code) {
+  if (code < 0 || code > 999) code = 0;
+  metrics::Counter*& c = status_[static_cast<size_t>(code)];
+  if (!c) {  // first sight of this code: one registration, then a pointer
+    c = shard_.GetCounter(
+        metrics::SeriesKey(names::kStatusCodes, {{names::kStatusLabel, std::to_string(code)}}));
+  }
+  return c;
+}
+
+void Worker::Run() {
+  if (!loop_.Init()) {
+    abandoned_ = 0;
+    return;
+  }
+  loop_.RefreshNow();
+  for (int i = 0; i < share_.connections; ++i) {
+    connections_.push_back(std::make_unique<Connection>(
+        loop_, *this, shared_.endpoint, shared_.tls, read_buffer_.data(), read_buffer_.size(),
+        shared_.connect_timeout, shared_.request_timeout, static_cast<uint32_t>(i)));
+  }
+  connect_failures_.assign(connections_.size(), 0);
+  loop_.Arm(&tick_timer_, loop_.Now() + shared_.tick);
+  loop_.Arm(&deadline_timer_, shared_.deadline);
+  // Connect everything at the start (open models pre-warm their pool).
+  for (auto& c : connections_) c->ConnectAt(shared_.start);
+  if (open_) ScheduleNextArrival();
+  if (budget_ == 0) BeginStop();
+  while (!finished_) loop_.RunOnce(std::chrono::seconds(1));
+  collector_.AddDelta(shard_.TakeDelta());
+  in_flight_published_.store(0, std::memory_order_relaxed);
+}
+
+void Worker::RequestStop() {
+  loop_.Post([this] { BeginStop(); });
+}
+
+// ---- closed model -------------------------------------------------------------------
+
+void Worker::StartIteration(Connection& c) {
+  if (stopping_ || budget_ == 0) {
+    if (budget_ == 0) BeginStop();
+    return;
+  }
+  --budget_;
+  ++in_flight_;
+  c.tag = loop_.Now();
+  c.Send(shared_.request, shared_.head);
+}
+
+// ---- open models ----------------------------------------------------------------------
+
+void Worker::ScheduleNextArrival() {
+  next_arrival_time_ = shared_.schedule->ArrivalTime(next_arrival_);
+  if (!next_arrival_time_ || shared_.start + *next_arrival_time_ >= shared_.deadline) {
+    next_arrival_time_.reset();
+    BeginStop();  // no more arrivals: drain and end
+    return;
+  }
+  loop_.Arm(&pace_timer_, shared_.start + *next_arrival_time_);
+}
+
+void Worker::OnPace() {
+  const Nanos now = loop_.Now();
+  while (next_arrival_time_ && shared_.start + *next_arrival_time_ <= now && !stopping_) {
+    const Nanos intended = shared_.start + *next_arrival_time_;
+    if (budget_ == 0) {
+      BeginStop();
+      return;
+    }
+    --budget_;
+    if (static_cast<uint64_t>(in_flight_) + queue_size_ >= share_.max_in_flight) {
+      m_.dropped->value += 1;  // over the in-flight cap: counted, never silently skipped
+    } else if (!idle_.empty()) {
+      Connection* c = idle_.back();
+      idle_.pop_back();
+      Dispatch(*c, intended);
+    } else {
+      queue_[(queue_head_ + queue_size_) % queue_.size()] = intended;
+      ++queue_size_;
+    }
+    next_arrival_ += static_cast<uint64_t>(shared_.threads);
+    next_arrival_time_ = shared_.schedule->ArrivalTime(next_arrival_);
+    if (!next_arrival_time_ || shared_.start + *next_arrival_time_ >= shared_.deadline) {
+      next_arrival_time_.reset();
+    }
+  }
+  if (!next_arrival_time_) {
+    BeginStop();
+    return;
+  }
+  if (!stopping_) loop_.Arm(&pace_timer_, shared_.start + *next_arrival_time_);
+}
+
+void Worker::Dispatch(Connection& c, Nanos intended) {
+  ++in_flight_;
+  c.tag = intended;
+  c.Send(shared_.request, shared_.head);
+}
+
+// ---- connection callbacks -------------------------------------------------------------
+
+void Worker::OnReady(Connection& c) {
+  connect_failures_[c.id()] = 0;
+  if (!open_) {
+    StartIteration(c);
+  } else if (queue_size_ > 0) {
+    const Nanos intended = queue_[queue_head_];
+    queue_head_ = (queue_head_ + 1) % queue_.size();
+    --queue_size_;
+    Dispatch(c, intended);
+  } else {
+    idle_.push_back(&c);
+  }
+  MaybeFinish();
+}
+
+void Worker::OnResponse(Connection& c, const ResponseParser& response) {
+  const RequestTimings& t = c.timings();
+  const int code = response.status_code();
+  m_.requests->value += 1;
+  StatusCounter(code)->value += 1;
+  if (code >= 500) {
+    m_.errors[static_cast<size_t>(ErrorCategory::kServer)]->value += 1;
+  } else if (code >= 400) {
+    m_.errors[static_cast<size_t>(ErrorCategory::kClient)]->value += 1;
+  }
+  m_.sent->value += static_cast<double>(t.bytes_sent);
+  m_.received->value += static_cast<double>(t.bytes_received);
+  m_.sending->RecordUnits(Micros(t.send_end - t.send_start));
+  m_.waiting->RecordUnits(Micros(t.first_byte - t.send_end));
+  m_.receiving->RecordUnits(Micros(t.done - t.first_byte));
+  m_.duration->RecordUnits(Micros(t.done - t.send_start));
+  Nanos connect_cost{0};
+  if (c.fresh()) {
+    m_.connecting->RecordUnits(Micros(t.connect_end - t.connect_start));
+    if (t.tls_end > Nanos(0)) m_.tls->RecordUnits(Micros(t.tls_end - t.connect_end));
+    if (t.connect_start >= c.tag)
+      connect_cost = std::max(t.connect_end, t.tls_end) - t.connect_start;
+  }
+  m_.blocked->RecordUnits(Micros(t.send_start - c.tag - connect_cost));
+  if (m_.intended) m_.intended->RecordUnits(Micros(t.done - c.tag));
+  c.tag = Nanos(0);
+  --in_flight_;
+  if (c.idle()) {
+    OnReady(c);
+  } else {
+    Reconnect(c);  // the server closed it (Connection: close)
+    MaybeFinish();
+  }
+}
+
+void Worker::CountFailure(ErrorCategory category) {
+  m_.requests->value += 1;
+  m_.errors[static_cast<size_t>(category)]->value += 1;
+}
+
+void Worker::OnFailure(Connection& c, ErrorCategory category, const char* /*what*/) {
+  if (c.tag != Nanos(0)) {
+    // The iteration on this connection failed.
+    CountFailure(category);
+    m_.sent->value += static_cast<double>(c.timings().bytes_sent);
+    m_.received->value += static_cast<double>(c.timings().bytes_received);
+    c.tag = Nanos(0);
+    --in_flight_;
+    if (c.timings().send_start == Nanos(0)) ++connect_failures_[c.id()];
+  } else {
+    // An idle connection failed to (re)connect. A closed-model user counts it as a failed
+    // iteration; in open models it fails the oldest queued arrival, if any, so that a dead
+    // target shows up as errors rather than only as drops.
+    ++connect_failures_[c.id()];
+    if (!open_) {
+      if (!stopping_ && budget_ > 0) {
+        --budget_;
+        CountFailure(category);
+      }
+    } else if (queue_size_ > 0) {
+      queue_head_ = (queue_head_ + 1) % queue_.size();
+      --queue_size_;
+      CountFailure(category);
+    }
+  }
+  Reconnect(c);
+  MaybeFinish();
+}
+
+void Worker::OnIdleClosed(Connection& c) {
+  // A keep-alive connection the server closed between requests: not an error.
+  if (open_) {
+    idle_.erase(std::remove(idle_.begin(), idle_.end(), &c), idle_.end());
+  }
+  Reconnect(c);
+  MaybeFinish();
+}
+
+void Worker::Reconnect(Connection& c) {
+  // While stopping, only connections that queued arrivals still need are reopened.
+  if (stopping_ && (!open_ || queue_size_ == 0)) return;
+  const uint32_t n = connect_failures_[c.id()];
+  // Back off only after connect failures, so a dead target does not spin the CPU:
+  // 1 ms, 2 ms, ... up to 1 s.
+  const Nanos delay = n == 0 ? Nanos(0) : std::chrono::milliseconds(1 << std::min(n - 1, 10u));
+  c.ConnectAt(loop_.Now() + delay);
+}
+
+// ---- lifecycle -------------------------------------------------------------------------
+
+void Worker::OnTick() {
+  collector_.AddDelta(shard_.TakeDelta());
+  in_flight_published_.store(in_flight_ + static_cast<int64_t>(queue_size_),
+                             std::memory_order_relaxed);
+  loop_.Arm(&tick_timer_, loop_.Now() + shared_.tick);
+}
+
+void Worker::OnDeadline() { BeginStop(); }
+
+void Worker::BeginStop() {
+  if (stopping_) return;
+  stopping_ = true;
+  loop_.Cancel(&pace_timer_);
+  loop_.Arm(&grace_timer_, loop_.Now() + shared_.grace);
+  // Connections that are not carrying a request are of no more use.
+  for (auto& c : connections_) {
+    if (!c->busy() && c->tag == Nanos(0)) c->Close();
+  }
+  idle_.clear();
+  MaybeFinish();
+}
+
+void Worker::MaybeFinish() {
+  if (stopping_ && in_flight_ == 0 && queue_size_ == 0 && !finished_) Finish();
+}
+
+void Worker::OnGraceOver() {
+  abandoned_ = static_cast<uint64_t>(in_flight_) + queue_size_;
+  in_flight_ = 0;
+  queue_size_ = 0;
+  Finish();
+}
+
+void Worker::Finish() {
+  finished_ = true;
+  for (auto* t : {&pace_timer_, &tick_timer_, &deadline_timer_, &grace_timer_}) loop_.Cancel(t);
+  for (auto& c : connections_) c->Close();
+}
+
+}  // namespace volley::engine

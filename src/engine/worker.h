@@ -1,0 +1,130 @@
+// One engine worker: a thread with its own event loop, connections and metrics shard.
+// Nothing on the request path is shared with other threads; the worker hands its shard's
+// delta to the collector once per tick.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connection.h"
+#include "volley/common/event_loop.h"
+#include "volley/engine/rate_schedule.h"
+#include "volley/metrics/collector.h"
+#include "volley/metrics/shard.h"
+
+namespace volley::engine {
+
+// Read-only during the run; shared by every worker.
+struct RunShared {
+  Endpoint endpoint;
+  const TlsContext* tls = nullptr;
+  std::string request;  // the serialized request of single-request mode
+  bool head = false;
+  std::optional<RateSchedule> schedule;  // open models only
+  Nanos start{0};                        // T0: arrival times are relative to it
+  Nanos deadline{0};                     // T0 + duration
+  Nanos connect_timeout{0}, request_timeout{0}, grace{0}, tick{0};
+  int threads = 1;
+};
+
+// What a worker is responsible for.
+struct WorkerShare {
+  int index = 0;
+  int connections = 1;
+  uint64_t budget = UINT64_MAX;     // iterations it may start
+  uint64_t max_in_flight = 10'000;  // open models: queued + on the wire
+};
+
+class Worker final : public ConnectionOwner {
+ public:
+  // `shared` and `collector` must outlive the worker.
+  Worker(const RunShared& shared, const WorkerShare& share, metrics::Collector& collector);
+  ~Worker() override;
+
+  // The thread body: runs until the test ends for this worker. Call once.
+  void Run();
+  // Thread-safe: stop starting iterations, drain in flight within the grace period.
+  void RequestStop();
+
+  // Thread-safe progress figures, updated once per tick.
+  int64_t in_flight() const { return in_flight_published_.load(std::memory_order_relaxed); }
+  // Valid after Run() returned.
+  uint64_t abandoned() const { return abandoned_; }
+
+  void OnReady(Connection& c) override;
+  void OnResponse(Connection& c, const ResponseParser& response) override;
+  void OnFailure(Connection& c, ErrorCategory category, const char* what) override;
+  void OnIdleClosed(Connection& c) override;
+
+ private:
+  // A Timer that calls a member function.
+  struct MemberTimer final : Timer {
+    Worker* worker = nullptr;
+    void (Worker::*fn)() = nullptr;
+    void OnTimer() override { (worker->*fn)(); }
+  };
+
+  void BindMetrics();
+  metrics::Counter* StatusCounter(int code);
+  void StartIteration(Connection& c);
+  void Dispatch(Connection& c, Nanos intended);
+  void OnPace();
+  void OnTick();
+  void OnDeadline();
+  void OnGraceOver();
+  void BeginStop();
+  void MaybeFinish();
+  void Finish();
+  void CountFailure(ErrorCategory category);
+  void Reconnect(Connection& c);
+  void ScheduleNextArrival();
+
+  const RunShared& shared_;
+  const WorkerShare share_;
+  metrics::Collector& collector_;
+  EventLoop loop_;
+  metrics::Shard shard_;
+  std::vector<char> read_buffer_;
+  std::vector<std::unique_ptr<Connection>> connections_;
+  std::vector<uint32_t> connect_failures_;  // consecutive, per connection
+
+  // Metric handles (stable pointers into shard_).
+  struct {
+    metrics::Counter* requests;
+    metrics::Counter* errors[kErrorCategoryCount];
+    metrics::Counter* sent;
+    metrics::Counter* received;
+    metrics::Counter* dropped;
+    metrics::Histogram* duration;
+    metrics::Histogram* blocked;
+    metrics::Histogram* connecting;
+    metrics::Histogram* tls;
+    metrics::Histogram* sending;
+    metrics::Histogram* waiting;
+    metrics::Histogram* receiving;
+    metrics::Histogram* intended;
+  } m_{};
+  std::vector<metrics::Counter*> status_;  // by status code 0-999, registered lazily
+
+  MemberTimer pace_timer_, tick_timer_, deadline_timer_, grace_timer_;
+  bool open_ = false;
+  bool stopping_ = false;
+  bool finished_ = false;
+  uint64_t budget_;
+  int64_t in_flight_ = 0;  // iterations on the wire (open: plus queued ones, see below)
+  uint64_t abandoned_ = 0;
+  // Open models.
+  uint64_t next_arrival_ = 0;  // this worker's next arrival index k
+  std::optional<Nanos> next_arrival_time_;
+  std::vector<Nanos> queue_;  // ring of intended times waiting for a connection
+  size_t queue_head_ = 0, queue_size_ = 0;
+  std::vector<Connection*> idle_;
+
+  std::atomic<int64_t> in_flight_published_{0};
+};
+
+}  // namespace volley::engine

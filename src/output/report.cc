@@ -1,0 +1,79 @@
+#include <cstdio>
+
+#include "volley/output/progress.h"
+#include "volley/output/summary.h"
+
+namespace volley::output {
+namespace {
+
+void LatencyRow(std::string& out, const char* name, const LatencySummary& l) {
+  char buf[256];
+  if (l.count == 0) {
+    snprintf(buf, sizeof buf, "  %-16s %9s\n", name, "-");
+  } else {
+    snprintf(buf, sizeof buf, "  %-16s %9s %9s %9s %9s %9s %9s %9s %9s\n", name,
+             FormatLatency(l.min).c_str(), FormatLatency(l.mean).c_str(),
+             FormatLatency(l.p50).c_str(), FormatLatency(l.p90).c_str(),
+             FormatLatency(l.p95).c_str(), FormatLatency(l.p99).c_str(),
+             FormatLatency(l.p999).c_str(), FormatLatency(l.max).c_str());
+  }
+  out += buf;
+}
+
+double Pct(uint64_t part, uint64_t whole) {
+  return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0;
+}
+
+}  // namespace
+
+std::string FormatReport(const Summary& s) {
+  std::string out;
+  char buf[512];
+  snprintf(buf, sizeof buf, "\nvolley report  %s\n  %s, %d connections on %d threads, %.2fs%s\n\n",
+           s.facts.target.c_str(), s.facts.load_model.c_str(), s.facts.connections, s.facts.threads,
+           s.duration_s, s.facts.interrupted ? " (interrupted)" : "");
+  out += buf;
+  snprintf(buf, sizeof buf, "  %-16s %s  (%.1f/s)\n", "requests",
+           FormatCount(s.requests_total).c_str(), s.rps);
+  out += buf;
+  snprintf(buf, sizeof buf, "  %-16s %s (%.2f%%)\n", "errors", FormatCount(s.errors_total).c_str(),
+           Pct(s.errors_total, s.requests_total));
+  out += buf;
+  snprintf(buf, sizeof buf, "  %-16s %s\n", "dropped iter.",
+           FormatCount(s.dropped_iterations).c_str());
+  out += buf;
+  snprintf(buf, sizeof buf, "  %-16s sent %s, received %s\n", "data",
+           FormatBytes(s.data_sent).c_str(), FormatBytes(s.data_received).c_str());
+  out += buf;
+  if (s.facts.abandoned > 0) {
+    snprintf(buf, sizeof buf, "  %-16s %s still in flight when the grace period ended\n",
+             "abandoned", FormatCount(s.facts.abandoned).c_str());
+    out += buf;
+  }
+  snprintf(buf, sizeof buf, "\n  %-16s %9s %9s %9s %9s %9s %9s %9s %9s\n", "latency", "min", "mean",
+           "p50", "p90", "p95", "p99", "p99.9", "max");
+  out += buf;
+  LatencyRow(out, "duration", s.latency);
+  if (s.from_intended) LatencyRow(out, "from intended", *s.from_intended);
+  for (const auto& [name, l] : s.phases) {
+    if (l.count > 0 && l.max > 0) LatencyRow(out, ("  " + name).c_str(), l);
+  }
+  out += "\n  status codes    ";
+  if (s.status_codes.empty()) out += " none";
+  for (const auto& [code, n] : s.status_codes) {
+    snprintf(buf, sizeof buf, " %s: %s (%.1f%%)", code.c_str(), FormatCount(n).c_str(),
+             Pct(n, s.requests_total));
+    out += buf;
+  }
+  out += "\n  error categories";
+  if (s.errors_total == 0) out += " none";
+  for (const auto& [name, n] : s.errors) {
+    if (n == 0) continue;
+    snprintf(buf, sizeof buf, " %s: %s", name.c_str(), FormatCount(n).c_str());
+    out += buf;
+  }
+  out += "\n";
+  return out;
+}
+
+}  // namespace volley::output
