@@ -53,7 +53,9 @@ fuzz_smoke() {
     CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DVOLLEY_FUZZ=ON -DVOLLEY_TESTS=OFF \
       -DVOLLEY_BENCH=OFF >/dev/null
   fi
-  ninja -C "$dir" fuzz_targets | grep -v '^\[' || true
+  local targets
+  targets=$(ninja -C "$dir" -t targets all | sed -n 's/^\([a-z_]*_fuzz\): .*/\1/p' | sort -u)
+  ninja -C "$dir" $targets | grep -v '^\[' || true
   local failed=0 ran=0
   for bin in "$dir"/fuzz/*_fuzz; do
     [[ -x $bin ]] || continue

@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "volley/common/duration.h"
 #include "volley/config/env.h"
+#include "volley/config/plan_yaml.h"
 
 namespace volley::cli {
 namespace {
@@ -125,7 +126,9 @@ Runner RegisterRun(CLI::App& app) {
   auto f = std::make_shared<RunFlags>();
   CLI::App* cmd = app.add_subcommand("run", "Run a load test on this machine");
   cmd->footer(EnvHelp());
-  cmd->add_option("plan", f->plan, "YAML test plan (optional: flags and environment suffice)");
+  cmd->add_option("plan", f->plan,
+                  "YAML test plan: config, load and a single-request scenario (optional: flags "
+                  "and environment suffice)");
   cmd->add_option("-u,--url", f->url, "Target URL (TARGET_URL)");
   cmd->add_option("-X,--method", f->method, "HTTP method (REQUEST_TYPE, default GET)");
   cmd->add_option("-H,--header", f->headers, "Header 'Name: value' (repeatable; CUSTOM_HEADERS)");
@@ -165,10 +168,9 @@ Runner RegisterRun(CLI::App& app) {
   return [f]() -> int {
     config::TestPlan plan;
     if (!f->plan.empty()) {
-      return ReportError(Error{ErrorCode::kInvalidArgument,
-                               f->plan + ": YAML plans are not supported by this build yet; use "
-                                         "flags or environment variables (see volley run --help)"},
-                         "plan");
+      auto loaded = config::LoadPlanFile(f->plan);
+      if (!loaded) return ReportError(loaded.error(), "plan");
+      plan = std::move(*loaded);
     }
     if (auto r = config::ApplyEnv(config::ProcessEnv(), plan); !r) {
       return ReportError(r.error(), "environment");

@@ -180,7 +180,10 @@ Result<RunInfo> Engine::Run(metrics::Collector& collector,
   // The calling thread ticks the collector and reports progress until the workers end.
   Progress progress;
   progress.duration = plan.duration;
-  Nanos next_tick = start + im.shared.tick;
+  // The collector closes each interval a little after the workers' tick grid
+  // (T0 + k * tick), once their deltas for it have arrived.
+  const Nanos lag = im.shared.tick / 20;
+  Nanos next_tick = start + im.shared.tick + lag;
   const metrics::SeriesKey concurrent_key(names::kConcurrentRequests);
   auto tick = [&](Nanos now) {
     int64_t in_flight = 0;

@@ -86,7 +86,8 @@ void Worker::Run() {
         shared_.connect_timeout, shared_.request_timeout, static_cast<uint32_t>(i)));
   }
   connect_failures_.assign(connections_.size(), 0);
-  loop_.Arm(&tick_timer_, loop_.Now() + shared_.tick);
+  next_tick_ = shared_.start + shared_.tick;
+  loop_.Arm(&tick_timer_, next_tick_);
   loop_.Arm(&deadline_timer_, shared_.deadline);
   // Connect everything at the start (open models pre-warm their pool).
   for (auto& c : connections_) c->ConnectAt(shared_.start);
@@ -275,7 +276,10 @@ void Worker::OnTick() {
   collector_.AddDelta(shard_.TakeDelta());
   in_flight_published_.store(in_flight_ + static_cast<int64_t>(queue_size_),
                              std::memory_order_relaxed);
-  loop_.Arm(&tick_timer_, loop_.Now() + shared_.tick);
+  // Ticks stay on the T0 + k * tick grid shared by every worker, so the collector's
+  // interval (closed a little after each grid point) holds one delta from each of them.
+  while (next_tick_ <= loop_.Now()) next_tick_ += shared_.tick;
+  loop_.Arm(&tick_timer_, next_tick_);
 }
 
 void Worker::OnDeadline() { BeginStop(); }

@@ -111,6 +111,7 @@ class Worker final : public ConnectionOwner {
   std::vector<metrics::Counter*> status_;  // by status code 0-999, registered lazily
 
   MemberTimer pace_timer_, tick_timer_, deadline_timer_, grace_timer_;
+  Nanos next_tick_{0};
   bool open_ = false;
   bool stopping_ = false;
   bool finished_ = false;

@@ -6,18 +6,25 @@
 namespace volley::output {
 namespace {
 
-void LatencyRow(std::string& out, const char* name, const LatencySummary& l) {
-  char buf[256];
-  if (l.count == 0) {
-    snprintf(buf, sizeof buf, "  %-16s %9s\n", name, "-");
-  } else {
-    snprintf(buf, sizeof buf, "  %-16s %9s %9s %9s %9s %9s %9s %9s %9s\n", name,
-             FormatLatency(l.min).c_str(), FormatLatency(l.mean).c_str(),
-             FormatLatency(l.p50).c_str(), FormatLatency(l.p90).c_str(),
-             FormatLatency(l.p95).c_str(), FormatLatency(l.p99).c_str(),
-             FormatLatency(l.p999).c_str(), FormatLatency(l.max).c_str());
-  }
+// Right-aligns `s` in `width` columns, counting UTF-8 characters (µ is two bytes).
+std::string PadLeft(const std::string& s, size_t width) {
+  size_t chars = 0;
+  for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
+  return chars >= width ? s : std::string(width - chars, ' ') + s;
+}
+
+void LatencyRow(std::string& out, const std::string& name, const LatencySummary& l) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "  %-16s", name.c_str());
   out += buf;
+  if (l.count == 0) {
+    out += PadLeft("-", 10) + "\n";
+    return;
+  }
+  for (double v : {l.min, l.mean, l.p50, l.p90, l.p95, l.p99, l.p999, l.max}) {
+    out += PadLeft(FormatLatency(v), 10);
+  }
+  out += "\n";
 }
 
 double Pct(uint64_t part, uint64_t whole) {
@@ -50,13 +57,13 @@ std::string FormatReport(const Summary& s) {
              "abandoned", FormatCount(s.facts.abandoned).c_str());
     out += buf;
   }
-  snprintf(buf, sizeof buf, "\n  %-16s %9s %9s %9s %9s %9s %9s %9s %9s\n", "latency", "min", "mean",
+  snprintf(buf, sizeof buf, "\n  %-16s%10s%10s%10s%10s%10s%10s%10s%10s\n", "latency", "min", "mean",
            "p50", "p90", "p95", "p99", "p99.9", "max");
   out += buf;
   LatencyRow(out, "duration", s.latency);
   if (s.from_intended) LatencyRow(out, "from intended", *s.from_intended);
   for (const auto& [name, l] : s.phases) {
-    if (l.count > 0 && l.max > 0) LatencyRow(out, ("  " + name).c_str(), l);
+    if (l.count > 0 && l.max > 0) LatencyRow(out, "  " + name, l);
   }
   out += "\n  status codes    ";
   if (s.status_codes.empty()) out += " none";
