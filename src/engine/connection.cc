@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <unistd.h>
 
 #include "tls_context.h"
@@ -86,8 +87,15 @@ void Connection::OnConnected() {
       return;
     }
     SSL_set_fd(ssl_, fd_);
-    SSL_set_tlsext_host_name(ssl_, tls_->host().c_str());
-    if (tls_->verify()) SSL_set1_host(ssl_, tls_->host().c_str());
+    // SNI carries names only (RFC 6066); an IP literal is checked against IP SANs.
+    if (!tls_->host_is_ip()) SSL_set_tlsext_host_name(ssl_, tls_->host().c_str());
+    if (tls_->verify()) {
+      if (tls_->host_is_ip()) {
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), tls_->host().c_str());
+      } else {
+        SSL_set1_host(ssl_, tls_->host().c_str());
+      }
+    }
     if (session_) SSL_set_session(ssl_, session_);
     state_ = State::kHandshaking;
     DoHandshake();

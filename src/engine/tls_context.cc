@@ -1,5 +1,6 @@
 #include "tls_context.h"
 
+#include <arpa/inet.h>
 #include <openssl/err.h>
 
 namespace volley::engine {
@@ -20,6 +21,9 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const config::TlsOptions&
   std::unique_ptr<TlsContext> t(new TlsContext());
   t->host_ = host;
   t->verify_ = !options.skip_verify;
+  in6_addr addr;
+  t->host_is_ip_ = inet_pton(AF_INET, host.c_str(), &addr) == 1 ||
+                   inet_pton(AF_INET6, host.c_str(), &addr) == 1;
   t->ctx_ = SSL_CTX_new(TLS_client_method());
   if (!t->ctx_) return MakeError(ErrorCode::kTls, "SSL_CTX_new: " + OpenSslErrorText());
   SSL_CTX_set_min_proto_version(t->ctx_, TLS1_2_VERSION);

@@ -22,12 +22,14 @@ class TlsContext {
   SSL_CTX* ctx() const { return ctx_; }
   const std::string& host() const { return host_; }
   bool verify() const { return verify_; }
+  bool host_is_ip() const { return host_is_ip_; }
 
  private:
   TlsContext() = default;
   SSL_CTX* ctx_ = nullptr;
   std::string host_;
   bool verify_ = true;
+  bool host_is_ip_ = false;
 };
 
 // The last OpenSSL error as text (drains the thread's error queue).

@@ -289,11 +289,14 @@ void Worker::BeginStop() {
   stopping_ = true;
   loop_.Cancel(&pace_timer_);
   loop_.Arm(&grace_timer_, loop_.Now() + shared_.grace);
-  // Connections that are not carrying a request are of no more use.
-  for (auto& c : connections_) {
-    if (!c->busy() && c->tag == Nanos(0)) c->Close();
+  // Connections that carry no request are of no more use, unless queued arrivals still
+  // wait for them (open models drain their queue within the grace period).
+  if (queue_size_ == 0) {
+    for (auto& c : connections_) {
+      if (!c->busy() && c->tag == Nanos(0)) c->Close();
+    }
+    idle_.clear();
   }
-  idle_.clear();
   MaybeFinish();
 }
 
