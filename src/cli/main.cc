@@ -1,5 +1,6 @@
 // volley: a distributed HTTP load tester. Thin main: parse, run, map to an exit code.
 #include <CLI/CLI.hpp>
+#include <cstdio>
 
 #include "commands.h"
 
@@ -10,6 +11,10 @@ int main(int argc, char** argv) {
   auto run = volley::cli::RegisterRun(app);
   auto target = volley::cli::RegisterTarget(app);
   auto demo = volley::cli::RegisterDemo(app);
+  if (argc <= 1) {  // bare `volley`: show what to type, not only "A subcommand is required"
+    fputs(app.help().c_str(), stderr);
+    return volley::cli::kExitConfig;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

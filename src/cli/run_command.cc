@@ -1,6 +1,8 @@
 // `volley run`: single-request mode from flags and environment (a YAML plan when given).
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -12,6 +14,13 @@
 
 namespace volley::cli {
 namespace {
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
 
 // Flag values as typed; parsed after CLI11 so that errors read like the environment's.
 struct RunFlags {
@@ -75,7 +84,10 @@ Result<void> ApplyFlags(const RunFlags& f, config::TestPlan& plan) {
   if (!f.body.empty()) plan.request.body = f.body;
   if (!f.json.empty()) {
     plan.request.body = f.json;
-    plan.request.headers.emplace_back("Content-Type", "application/json");
+    auto& h = plan.request.headers;  // SEND_JSON may have added one already
+    std::erase_if(
+        h, [](const config::Header& x) { return EqualsIgnoreCase(x.first, "Content-Type"); });
+    h.emplace_back("Content-Type", "application/json");
   }
   if (f.connections) plan.workers = *f.connections;
   if (f.threads) plan.threads = *f.threads;
@@ -140,7 +152,8 @@ Runner RegisterRun(CLI::App& app) {
   cmd->add_option("-t,--threads", f->threads, "Worker threads (default: one per core)");
   cmd->add_option("-d,--duration", f->duration, "Test length: 30s, 5m, 2h (TEST_DURATION)");
   cmd->add_option("-n,--max-requests", f->max_requests,
-                  "Stop after this many requests (exact count; MAX_REQUESTS)");
+                  "Stop after this many requests (exact count; MAX_REQUESTS)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--timeout", f->timeout, "Per-request timeout (REQUEST_TIMEOUT, default 30s)");
   cmd->add_option("--connect-timeout", f->connect_timeout, "Connect+TLS timeout (default 10s)");
   cmd->add_option("--grace", f->grace,
@@ -157,7 +170,8 @@ Runner RegisterRun(CLI::App& app) {
                   "Arrival-rate stages 'duration:rate,...' (linear in between); implies stages");
   cmd->add_option("--max-in-flight", f->max_in_flight,
                   "Open models: most iterations queued or in flight; beyond it arrivals are "
-                  "counted as dropped_iterations (default 10000)");
+                  "counted as dropped_iterations (default 10000)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_flag("-k,--insecure", f->insecure, "Do not verify TLS certificates (SKIP_TLS_VERIFY)");
   cmd->add_option("--cert", f->cert, "Client certificate, PEM (CLIENT_CERT_PATH)");
   cmd->add_option("--key", f->key, "Client private key, PEM (CLIENT_KEY_PATH)");

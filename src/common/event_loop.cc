@@ -19,16 +19,28 @@ EventLoop::~EventLoop() {
 Result<void> EventLoop::Init() {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epfd_ < 0) return tl::unexpected(ErrnoError("epoll_create1", errno));
-  wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wakefd_ < 0) return tl::unexpected(ErrnoError("eventfd", errno));
+  const int wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wakefd < 0) return tl::unexpected(ErrnoError("eventfd", errno));
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.ptr = &wake_handler_marker_;
-  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) != 0) {
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd, &ev) != 0) {
+    close(wakefd);
     return tl::unexpected(ErrnoError("epoll_ctl(eventfd)", errno));
   }
   events_.resize(256);
+  // Another thread may have called Post() or Stop() before this loop existed; their
+  // wake-up had nowhere to go, so give it now.
+  std::lock_guard<std::mutex> lock(mu_);
+  wakefd_ = wakefd;
+  if (!posted_.empty() || stopped()) WakeLocked();
   return {};
+}
+
+void EventLoop::WakeLocked() {
+  if (wakefd_ < 0) return;  // before Init(): Init() wakes the loop
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t w = write(wakefd_, &one, sizeof one);
 }
 
 Result<void> EventLoop::Add(int fd, uint32_t events, IoHandler* handler) {
@@ -171,19 +183,16 @@ void EventLoop::Run() {
 
 void EventLoop::Stop() {
   stop_.store(true, std::memory_order_release);
-  uint64_t one = 1;
-  [[maybe_unused]] ssize_t w = write(wakefd_, &one, sizeof one);
+  std::lock_guard<std::mutex> lock(mu_);
+  WakeLocked();
 }
 
 bool EventLoop::stopped() const { return stop_.load(std::memory_order_acquire); }
 
 void EventLoop::Post(std::function<void()> fn) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    posted_.push_back(std::move(fn));
-  }
-  uint64_t one = 1;
-  [[maybe_unused]] ssize_t w = write(wakefd_, &one, sizeof one);
+  std::lock_guard<std::mutex> lock(mu_);
+  posted_.push_back(std::move(fn));
+  WakeLocked();
 }
 
 }  // namespace volley

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <limits>
 #include <string>
 
 #include "volley/common/duration.h"
@@ -284,9 +285,16 @@ Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
     }
   };
   auto integer = [&](const char* name, auto& out) {
+    using T = std::remove_reference_t<decltype(out)>;
     if (const char* v = get(name)) {
       auto r = ParseInt(v);
-      if (problems.Check(name, r)) out = static_cast<std::remove_reference_t<decltype(out)>>(*r);
+      if (!problems.Check(name, r)) return;
+      if (*r < 0 || static_cast<uint64_t>(*r) > std::numeric_limits<T>::max()) {
+        problems.Add(name, "must be between 0 and " +
+                               std::to_string(std::numeric_limits<T>::max()) + ", got '" + v + "'");
+        return;
+      }
+      out = static_cast<T>(*r);
     }
   };
   auto boolean = [&](const char* name, bool& out) {

@@ -240,6 +240,8 @@ void Worker::OnFailure(Connection& c, ErrorCategory category, const char* /*what
       if (!stopping_ && budget_ > 0) {
         --budget_;
         CountFailure(category);
+        // The last iteration failed to connect: nothing will call StartIteration again.
+        if (budget_ == 0) BeginStop();
       }
     } else if (queue_size_ > 0) {
       queue_head_ = (queue_head_ + 1) % queue_.size();

@@ -50,7 +50,10 @@ Histogram* Shard::GetTrend(const SeriesKey& key, double min_resolution) {
 
 Snapshot Shard::TakeDelta() {
   Snapshot delta;
-  for (auto& [key, entry] : series_) {
+  for (auto& item : series_) {
+    // Not a structured binding: clang 14 cannot capture those in the lambda below.
+    const SeriesKey& key = item.first;
+    auto& entry = item.second;
     const bool fresh = std::exchange(entry.fresh, false);
     std::visit(
         [&](auto& value) {

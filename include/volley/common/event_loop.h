@@ -89,10 +89,11 @@ class EventLoop {
   void RemoveAt(size_t i);
   void FireTimers();
   void DrainWake();
+  void WakeLocked();  // mu_ held
 
   const Clock& clock_;
   int epfd_ = -1;
-  int wakefd_ = -1;
+  int wakefd_ = -1;  // set by Init() under mu_ (Post() and Stop() may come first)
   Nanos now_{0};
   std::vector<Timer*> heap_;
   std::vector<epoll_event> events_;
@@ -100,7 +101,7 @@ class EventLoop {
 
   std::atomic<bool> stop_{false};
   std::mutex mu_;
-  std::vector<std::function<void()>> posted_;  // guarded by mu_
+  std::vector<std::function<void()>> posted_;   // guarded by mu_
   std::vector<std::function<void()>> running_;  // loop thread only
 };
 

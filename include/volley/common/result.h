@@ -3,19 +3,18 @@
 #pragma once
 
 #include <string>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace volley {
 
 enum class ErrorCode {
   kInvalidArgument,  // bad configuration or input: the caller must fix it (exit code 2)
   kNotFound,
-  kIo,               // a system call or the network failed
+  kIo,  // a system call or the network failed
   kTls,
   kTimeout,
-  kProtocol,         // a peer sent something that breaks the protocol
+  kProtocol,  // a peer sent something that breaks the protocol
   kInternal,
 };
 
