@@ -9,18 +9,12 @@
 
 #include "commands.h"
 #include "volley/common/duration.h"
+#include "volley/common/strings.h"
 #include "volley/config/env.h"
 #include "volley/config/plan_yaml.h"
 
 namespace volley::cli {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
 
 // Flag values as typed; parsed after CLI11 so that errors read like the environment's.
 struct RunFlags {
@@ -70,8 +64,7 @@ Result<void> ApplyFlags(const RunFlags& f, config::TestPlan& plan) {
     u ? void(plan.target = *u) : note("--url", u.error());
   }
   if (!f.method.empty()) {
-    plan.request.method = f.method;
-    for (auto& c : plan.request.method) c = static_cast<char>(std::toupper(c));
+    plan.request.method = ToUpper(f.method);
   }
   for (const auto& h : f.headers) {
     auto parsed = config::ParseHeaderList(h);

@@ -1,4 +1,5 @@
 #include "volley/common/duration.h"
+#include "volley/common/strings.h"
 
 #include <cctype>
 #include <charconv>
@@ -7,12 +8,6 @@
 
 namespace volley {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // Multiplier in nanoseconds for a unit suffix, or 0 if unknown.
 double UnitNanos(std::string_view unit) {
@@ -76,8 +71,7 @@ Result<uint64_t> ParseSize(std::string_view text) {
   while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
   uint64_t n = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + i, n);
-  std::string unit(s.substr(i));
-  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string unit = ToLower(s.substr(i));
   uint64_t mult = 0;
   if (unit.empty() || unit == "b")
     mult = 1;

@@ -7,21 +7,10 @@
 #include <string>
 
 #include "volley/common/duration.h"
+#include "volley/common/strings.h"
 
 namespace volley::config {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 Result<double> ParseNumber(std::string_view text) {
   std::string_view s = Trim(text);
@@ -129,7 +118,7 @@ Result<Url> ParseUrl(std::string_view text) {
   Url url;
   size_t scheme_end = s.find("://");
   if (scheme_end == std::string_view::npos) return bad("missing scheme");
-  url.scheme = Lower(s.substr(0, scheme_end));
+  url.scheme = ToLower(s.substr(0, scheme_end));
   if (url.scheme != "http" && url.scheme != "https") return bad("scheme must be http or https");
   url.port = url.tls() ? 443 : 80;
   s.remove_prefix(scheme_end + 3);
@@ -203,7 +192,7 @@ Result<std::vector<Header>> ParseHeaderList(std::string_view text) {
 }
 
 Result<LoadModelKind> ParseLoadModelKind(std::string_view text) {
-  std::string s = Lower(Trim(text));
+  std::string s = ToLower(Trim(text));
   if (s == "concurrent") return LoadModelKind::kConcurrent;
   if (s == "rps") return LoadModelKind::kRps;
   if (s == "ramprps" || s == "ramp") return LoadModelKind::kRamp;
@@ -262,7 +251,7 @@ Result<void> ParseResolve(std::string_view text, TestPlan& plan) {
 }
 
 Result<bool> ParseBool(std::string_view text) {
-  std::string s = Lower(Trim(text));
+  std::string s = ToLower(Trim(text));
   if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
   if (s == "false" || s == "0" || s == "no" || s == "off" || s.empty()) return false;
   return MakeError(ErrorCode::kInvalidArgument,
@@ -312,9 +301,7 @@ Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
     if (problems.Check("TARGET_URL", r)) plan.target = *r;
   }
   if (const char* v = get("REQUEST_TYPE")) {
-    std::string m(Trim(v));
-    for (auto& c : m) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    plan.request.method = m;
+    plan.request.method = ToUpper(Trim(v));
   }
   bool send_json = false;
   boolean("SEND_JSON", send_json);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "volley/common/duration.h"
+#include "volley/common/strings.h"
 #include "volley/config/env.h"
 
 namespace volley::config {
@@ -205,8 +206,7 @@ void PlanReader::Request(const YAML::Node& r, const std::string& path, TestPlan&
   CheckKeys(r, path, {"method", "path", "queryParams", "headers", "body"});
   if (const YAML::Node m = r["method"]) {
     if (auto text = Text(m, path + ".method")) {
-      std::string method = *text;
-      for (auto& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      const std::string method = ToUpper(*text);
       static const char* kMethods[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
       if (std::find(std::begin(kMethods), std::end(kMethods), method) == std::end(kMethods)) {
         Problem(m, path + ".method", "must be GET, POST, PUT, DELETE, PATCH, HEAD or OPTIONS");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tls_context.h"
+#include "volley/common/strings.h"
 #include "volley/engine/measurements.h"
 #include "worker.h"
 
@@ -33,7 +34,7 @@ namespace {
 
 bool HasHeader(const std::vector<config::Header>& headers, const char* name) {
   return std::any_of(headers.begin(), headers.end(),
-                     [&](const auto& h) { return strcasecmp(h.first.c_str(), name) == 0; });
+                     [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
 }
 
 Result<Endpoint> Resolve(const config::TestPlan& plan) {

@@ -7,15 +7,10 @@
 #include <string>
 
 #include "volley/common/duration.h"
+#include "volley/common/strings.h"
 
 namespace volley {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
 
 // Parses all of `s` as a decimal unsigned integer no larger than `max`.
 bool ParseUint(std::string_view s, uint64_t max, uint64_t* out) {
