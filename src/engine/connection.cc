@@ -87,6 +87,7 @@ void Connection::OnConnected() {
       return;
     }
     SSL_set_fd(ssl_, fd_);
+    SSL_set_connect_state(ssl_);  // SSL_do_handshake() needs the role; SSL_connect() sets it
     // SNI carries names only (RFC 6066); an IP literal is checked against IP SANs.
     if (!tls_->host_is_ip()) SSL_set_tlsext_host_name(ssl_, tls_->host().c_str());
     if (tls_->verify()) {

@@ -240,8 +240,6 @@ void Worker::OnFailure(Connection& c, ErrorCategory category, const char* /*what
       if (!stopping_ && budget_ > 0) {
         --budget_;
         CountFailure(category);
-        // The last iteration failed to connect: nothing will call StartIteration again.
-        if (budget_ == 0) BeginStop();
       }
     } else if (queue_size_ > 0) {
       queue_head_ = (queue_head_ + 1) % queue_.size();
@@ -263,6 +261,13 @@ void Worker::OnIdleClosed(Connection& c) {
 }
 
 void Worker::Reconnect(Connection& c) {
+  // Closed model: once the budget is spent no user starts another iteration, so there is
+  // nothing to reconnect for (and a target refusing the reconnect would otherwise keep
+  // the run alive until its deadline).
+  if (!open_ && budget_ == 0) {
+    BeginStop();
+    return;
+  }
   // While stopping, only connections that queued arrivals still need are reopened.
   if (stopping_ && (!open_ || queue_size_ == 0)) return;
   const uint32_t n = connect_failures_[c.id()];
