@@ -2,6 +2,7 @@
 // target served.
 #include <gtest/gtest.h>
 
+#include "fakes/engine_run.h"
 #include "volley/config/env.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/collector.h"
@@ -15,11 +16,7 @@ namespace {
 
 namespace names = metrics::names;
 
-struct Outcome {
-  engine::RunInfo info;
-  metrics::Snapshot snapshot;
-  output::Summary summary;
-};
+using Outcome = fakes::EngineOutcome;
 
 std::unique_ptr<TargetServer> StartTarget(TargetOptions options) {
   options.listen = "127.0.0.1:0";
@@ -37,20 +34,7 @@ config::TestPlan PlanFor(const TargetServer& server) {
   return plan;
 }
 
-Outcome RunPlan(const config::TestPlan& plan) {
-  EXPECT_TRUE(config::Validate(plan).has_value());
-  auto engine = engine::Engine::Create(plan);
-  EXPECT_TRUE(engine.has_value()) << engine.error().message;
-  metrics::Collector collector(MonotonicNow());
-  auto info = (*engine)->Run(collector, nullptr);
-  EXPECT_TRUE(info.has_value());
-  Outcome o{*info, collector.Cumulative(), {}};
-  output::RunFacts facts;
-  facts.elapsed = info->elapsed;
-  facts.open_model = info->open_model;
-  o.summary = output::Summarize(o.snapshot, facts);
-  return o;
-}
+Outcome RunPlan(const config::TestPlan& plan) { return fakes::RunEngine(plan); }
 
 TEST(EngineTarget, ClosedModelCountEqualsWhatTheTargetServed) {
   auto server = StartTarget({});

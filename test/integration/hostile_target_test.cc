@@ -10,6 +10,7 @@
 #include <map>
 #include <string>
 
+#include "fakes/engine_run.h"
 #include "fakes/scripted_server.h"
 #include "volley/config/env.h"
 #include "volley/engine/engine.h"
@@ -25,12 +26,7 @@ using fakes::ResponseBytes;
 using fakes::ScriptedServer;
 namespace names = metrics::names;
 
-struct Outcome {
-  engine::RunInfo info;
-  metrics::Snapshot snapshot;
-  output::Summary summary;
-  size_t request_size = 0;  // bytes of one serialized request
-};
+using Outcome = fakes::EngineOutcome;
 
 std::unique_ptr<ScriptedServer> StartServer(std::vector<Behaviour> script) {
   fakes::ScriptedServerOptions options;
@@ -58,28 +54,7 @@ config::TestPlan PlanFor(uint16_t port) {
   return plan;
 }
 
-Outcome RunPlan(const config::TestPlan& plan) {
-  Outcome o;
-  auto valid = config::Validate(plan);
-  EXPECT_TRUE(valid.has_value()) << valid.error().message;
-  auto engine = engine::Engine::Create(plan);
-  EXPECT_TRUE(engine.has_value()) << engine.error().message;
-  if (!engine) return o;
-  o.request_size = (*engine)->request_bytes().size();
-  metrics::Collector collector(MonotonicNow());
-  auto info = (*engine)->Run(collector, nullptr);
-  EXPECT_TRUE(info.has_value()) << info.error().message;
-  if (!info) return o;
-  o.info = *info;
-  // A run the deadline ends lasts at least `duration`: every test here must end by its
-  // request budget instead.
-  EXPECT_LT(o.info.elapsed, plan.duration) << "the run went on after its budget was spent";
-  o.snapshot = collector.Cumulative();
-  output::RunFacts facts;
-  facts.elapsed = info->elapsed;
-  o.summary = output::Summarize(o.snapshot, facts);
-  return o;
-}
+Outcome RunPlan(const config::TestPlan& plan) { return fakes::RunEngine(plan, true); }
 
 // Every category of the summary, the named ones with their counts, all others zero.
 std::map<std::string, uint64_t> Expected(std::map<std::string, uint64_t> nonzero) {

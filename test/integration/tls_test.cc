@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "fakes/engine_run.h"
 #include "volley/config/env.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/collector.h"
@@ -171,12 +172,7 @@ class TlsServer {
   uint16_t port_ = 0;
 };
 
-struct Outcome {
-  engine::RunInfo info;
-  metrics::Snapshot snapshot;
-  output::Summary summary;
-  size_t request_size = 0;  // bytes of one serialized request
-};
+using Outcome = fakes::EngineOutcome;
 
 class TlsTest : public ::testing::Test {
  protected:
@@ -285,26 +281,7 @@ class TlsTest : public ::testing::Test {
     return plan;
   }
 
-  Outcome Run(const config::TestPlan& plan) {
-    Outcome o;
-    auto valid = config::Validate(plan);
-    EXPECT_TRUE(valid.has_value()) << valid.error().message;
-    auto engine = engine::Engine::Create(plan);
-    EXPECT_TRUE(engine.has_value()) << engine.error().message;
-    if (!engine) return o;
-    o.request_size = (*engine)->request_bytes().size();
-    metrics::Collector collector(MonotonicNow());
-    auto info = (*engine)->Run(collector, nullptr);
-    EXPECT_TRUE(info.has_value()) << info.error().message;
-    if (!info) return o;
-    o.info = *info;
-    o.snapshot = collector.Cumulative();
-    o.summary = output::Summarize(o.snapshot, output::RunFacts{});
-    // A run the deadline ends lasts at least `duration`: this fails only if the run went
-    // on (reconnecting) after its budget was spent.
-    EXPECT_LT(o.info.elapsed, plan.duration) << "the run did not end by its request budget";
-    return o;
-  }
+  Outcome Run(const config::TestPlan& plan) { return fakes::RunEngine(plan, true); }
 
   // Every request got the s_server status page over its own verified TLS connection.
   void ExpectAllSucceeded(const Outcome& o) {
