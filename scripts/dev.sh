@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one entry point for a fresh Debian 12 machine (run as root, from the repository):
 #   bash scripts/dev.sh demo    install what is missing, build, run `volley demo`
-#   bash scripts/dev.sh test    install what is missing, build, run every test
+#   bash scripts/dev.sh test    install what is missing, build, run every test (also under
+#                               ASan/UBSan and TSan) and fuzz each decoder briefly
 #   bash scripts/dev.sh build   install and build only
 # Idempotent: packages already installed and an up-to-date build are not redone.
 set -euo pipefail
@@ -77,6 +78,20 @@ fuzz_smoke() {
   ((failed == 0))
 }
 
+sanitized_tests() {
+  # ASan+UBSan over every test; TSan over the tests that run threads (engine, metrics,
+  # target, integration). Benchmarks and the demo are not built there.
+  log "ASan+UBSan build and tests"
+  build build-asan -DVOLLEY_SANITIZE=address,undefined -DVOLLEY_BENCH=OFF
+  (cd build-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ctest --output-on-failure -j2 --timeout 600)
+  log "TSan build and tests"
+  build build-tsan -DVOLLEY_SANITIZE=thread -DVOLLEY_BENCH=OFF
+  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --output-on-failure -j2 --timeout 600 \
+      -R 'engine_target|hostile|collector|shard|histogram_test|target_server|target_timing|event_loop|prometheus|metrics_server')
+}
+
 case "${1:-}" in
   demo)
     build build
@@ -91,6 +106,7 @@ case "${1:-}" in
     log "unit and integration tests"
     (cd build && ctest --output-on-failure -j2 --timeout 600)
     fuzz_smoke
+    sanitized_tests
     ;;
   *)
     echo "usage: bash scripts/dev.sh demo|test|build" >&2

@@ -44,6 +44,8 @@ Runner RegisterDemo(CLI::App& app) {
     auto url = config::ParseUrl("http://127.0.0.1:" + std::to_string((*server)->port()) + "/");
     plan.target = *url;
     plan.workers = f->connections;
+    plan.metrics_addr = "127.0.0.1:0";  // any free port: the demo must not clash with anything
+    config::FillIdentity(plan);
     if (auto d = ParseDuration(f->duration); d) {
       plan.duration = *d;
     } else {

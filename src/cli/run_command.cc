@@ -28,6 +28,8 @@ struct RunFlags {
   std::optional<double> rps, min_rps, max_rps, mid_rps;
   bool insecure = false;
   std::string cert, key, cacert, resolve;
+  std::optional<std::string> metrics_addr;
+  std::string metrics_linger;
   RunOutputOptions out;
 };
 
@@ -121,6 +123,11 @@ Result<void> ApplyFlags(const RunFlags& f, config::TestPlan& plan) {
     auto r = config::ParseResolve(f.resolve, plan);
     if (!r) note("--resolve", r.error());
   }
+  if (f.metrics_addr) {
+    plan.metrics_addr = *f.metrics_addr;
+    plan.metrics_addr_chosen = true;
+  }
+  duration("--metrics-linger", f.metrics_linger, plan.metrics_linger);
   if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems);
   return {};
 }
@@ -170,6 +177,12 @@ Runner RegisterRun(CLI::App& app) {
   cmd->add_option("--key", f->key, "Client private key, PEM (CLIENT_KEY_PATH)");
   cmd->add_option("--cacert", f->cacert, "Extra trusted CA certificates, PEM");
   cmd->add_option("--resolve", f->resolve, "host:ip:port DNS override (RESOLVE_TARGET_ADDR)");
+  cmd->add_option(
+      "--metrics-addr", f->metrics_addr,
+      "Prometheus /metrics on HOST:PORT (METRICS_ADDR, default 0.0.0.0:9090; '' = off)");
+  cmd->add_option("--metrics-linger", f->metrics_linger,
+                  "Keep /metrics up after the test until one scrape saw the final values, at "
+                  "most this long, if anything scraped during the run (METRICS_LINGER, 5s)");
   cmd->add_option("--summary-export", f->out.summary_export, "Write the summary as JSON here");
   cmd->add_flag("-q,--quiet", f->out.quiet, "No live progress line");
   return [f]() -> int {
@@ -184,6 +197,7 @@ Runner RegisterRun(CLI::App& app) {
     }
     if (auto r = ApplyFlags(*f, plan); !r) return ReportError(r.error(), "flags");
     if (auto r = config::Validate(plan); !r) return ReportError(r.error(), "configuration");
+    config::FillIdentity(plan);
     return RunPlan(plan, f->out);
   };
 }

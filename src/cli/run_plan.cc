@@ -6,13 +6,16 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "commands.h"
 #include "volley/common/duration.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/collector.h"
+#include "volley/output/metrics_server.h"
 #include "volley/output/progress.h"
+#include "volley/output/prometheus.h"
 
 namespace volley::cli {
 namespace {
@@ -22,23 +25,30 @@ namespace {
 // is never called from a signal handler.
 class SignalGuard {
  public:
-  explicit SignalGuard(engine::Engine& engine) {
+  // `on_first` runs on the guard's own thread at the first signal. Construct the guard
+  // before starting any other thread: threads inherit the blocked mask, and a thread that
+  // does not block SIGINT would be killed by it instead.
+  explicit SignalGuard(std::function<void()> on_first) : on_first_(std::move(on_first)) {
     sigemptyset(&set_);
     sigaddset(&set_, SIGINT);
     sigaddset(&set_, SIGTERM);
     sigaddset(&set_, SIGUSR1);  // our own wake-up to end the thread
     pthread_sigmask(SIG_BLOCK, &set_, &old_);
-    thread_ = std::thread([this, &engine] {
+    thread_ = std::thread([this] {
       int count = 0;
       for (;;) {
         int sig = 0;
-        if (sigwait(&set_, &sig) != 0 || sig == SIGUSR1) return;
+        if (sigwait(&set_, &sig) != 0) return;
+        if (sig == SIGUSR1) {
+          if (done_.load()) return;  // our own wake-up; a stray SIGUSR1 is ignored
+          continue;
+        }
         if (++count == 1) {
           interrupted_.store(true);
           static const char msg[] =
               "\nvolley: stopping; draining requests in flight (Ctrl-C again to quit now)\n";
           [[maybe_unused]] ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-          engine.RequestStop();
+          on_first_();
         } else {
           _exit(kExitInterrupted);
         }
@@ -46,6 +56,7 @@ class SignalGuard {
     });
   }
   ~SignalGuard() {
+    done_.store(true);
     pthread_kill(thread_.native_handle(), SIGUSR1);
     thread_.join();
     pthread_sigmask(SIG_SETMASK, &old_, nullptr);
@@ -53,13 +64,37 @@ class SignalGuard {
   bool interrupted() const { return interrupted_.load(); }
 
  private:
+  std::function<void()> on_first_;
   sigset_t set_, old_;
   std::atomic<bool> interrupted_{false};
+  std::atomic<bool> done_{false};
   std::thread thread_;
 };
 
 std::string TargetText(const config::TestPlan& plan) {
   return plan.target.scheme + "://" + plan.target.HostHeader() + plan.target.path;
+}
+
+// The Prometheus endpoint of a run, or nullptr when it is off (or, for the default address,
+// could not bind: then a warning). An address the user chose that cannot bind is an error.
+Result<std::unique_ptr<output::MetricsServer>> StartMetrics(const config::TestPlan& plan,
+                                                            const metrics::Collector& collector) {
+  if (plan.metrics_addr.empty()) return nullptr;
+  output::ExpositionOptions options;
+  options.ns = plan.metric_namespace;
+  options.const_labels = {
+      {"node_id", plan.node_id}, {"region", plan.region}, {"run_id", plan.run_id}};
+  auto server = output::MetricsServer::Start(plan.metrics_addr, [&collector, options] {
+    return output::RenderPrometheus(collector.Cumulative(), options);
+  });
+  if (server) {
+    fprintf(stderr, "volley: Prometheus metrics on http://%s:%u/metrics\n",
+            (*server)->host().c_str(), (*server)->port());
+    return std::move(*server);
+  }
+  if (plan.metrics_addr_chosen) return tl::unexpected(server.error());
+  fprintf(stderr, "volley: warning: no /metrics endpoint: %s\n", server.error().message.c_str());
+  return nullptr;
 }
 
 }  // namespace
@@ -105,11 +140,18 @@ int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
   // Only the last interval is read (progress); a short ring keeps memory flat on long runs
   // until an output that plots intervals needs more (with a sparse interval form).
   metrics::Collector collector(MonotonicNow(), /*max_intervals=*/16);
+  std::atomic<output::MetricsServer*> lingering{nullptr};
+  // Ctrl-C stops the run; during the final linger, it ends the linger.
+  SignalGuard guard([&] {
+    (*engine)->RequestStop();
+    if (output::MetricsServer* m = lingering.load()) m->Stop();
+  });
+  auto metrics_server = StartMetrics(plan, collector);
+  if (!metrics_server) return ReportError(metrics_server.error(), "metrics endpoint");
   output::ProgressPrinter printer(stderr, isatty(STDERR_FILENO) == 1);
   Result<engine::RunInfo> info;
   bool interrupted = false;
   {
-    SignalGuard guard(**engine);
     const std::string bound = plan.max_requests
                                   ? "up to " + std::to_string(plan.max_requests) + " requests"
                                   : "for " + FormatDuration(plan.duration);
@@ -131,6 +173,7 @@ int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
   facts.threads = info->threads;
   facts.connections = info->connections;
   facts.open_model = info->open_model;
+  facts.first_errors = info->first_errors;
   facts.target = TargetText(plan);
   facts.load_model = DescribeLoad(plan);
   const output::Summary summary = output::Summarize(collector.Cumulative(), facts);
@@ -139,12 +182,23 @@ int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
   if (!out.summary_export.empty()) {
     std::ofstream file(out.summary_export);
     file << output::ToJson(summary).dump(2) << "\n";
+    file.close();  // a write error may only show at the flush
     if (!file) {
       fprintf(stderr, "volley: cannot write the summary to %s\n", out.summary_export.c_str());
       return kExitRuntime;
     }
   }
-  return interrupted ? kExitInterrupted : kExitOk;
+  if (*metrics_server && (*metrics_server)->scrapes() > 0 && !interrupted &&
+      plan.metrics_linger > Nanos(0)) {
+    // Someone is scraping: keep the final values up until they have been read once.
+    const uint64_t seen = (*metrics_server)->scrapes();
+    lingering.store(metrics_server->get());
+    fprintf(stderr, "volley: waiting up to %s for a last scrape of /metrics\n",
+            FormatDuration(plan.metrics_linger).c_str());
+    (*metrics_server)->WaitForScrapeAfter(seen, plan.metrics_linger);
+  }
+  lingering.store(nullptr);
+  return interrupted || guard.interrupted() ? kExitInterrupted : kExitOk;
 }
 
 }  // namespace volley::cli

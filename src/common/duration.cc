@@ -1,10 +1,11 @@
 #include "volley/common/duration.h"
-#include "volley/common/strings.h"
 
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <string>
+
+#include "volley/common/strings.h"
 
 namespace volley {
 namespace {

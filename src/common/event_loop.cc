@@ -155,8 +155,15 @@ void EventLoop::RunOnce(Nanos max_wait) {
   }
   timespec ts{static_cast<time_t>(wait.count() / 1'000'000'000),
               static_cast<long>(wait.count() % 1'000'000'000)};
-  int n = epoll_pwait2(epfd_, events_.data(), static_cast<int>(events_.size()), &ts, nullptr);
-  if (n < 0 && errno == ENOSYS) {
+  // epoll_pwait2 (Linux 5.11) gives nanosecond timeouts. Where it is missing (ENOSYS) or
+  // refused by a seccomp profile older than it (EPERM), fall back for good.
+  static std::atomic<bool> no_pwait2{false};
+  int n = -1;
+  if (!no_pwait2.load(std::memory_order_relaxed)) {
+    n = epoll_pwait2(epfd_, events_.data(), static_cast<int>(events_.size()), &ts, nullptr);
+    if (n < 0 && errno != EINTR) no_pwait2.store(true, std::memory_order_relaxed);
+  }
+  if (n < 0 && no_pwait2.load(std::memory_order_relaxed)) {
     // Kernels before 5.11: millisecond resolution, rounded up so timers are never early.
     int ms = static_cast<int>((wait.count() + 999'999) / 1'000'000);
     n = epoll_wait(epfd_, events_.data(), static_cast<int>(events_.size()), ms);

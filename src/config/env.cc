@@ -1,9 +1,15 @@
 #include "volley/config/env.h"
 
+#include <unistd.h>
+
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <limits>
+#include <random>
 #include <string>
 
 #include "volley/common/duration.h"
@@ -16,8 +22,9 @@ Result<double> ParseNumber(std::string_view text) {
   std::string_view s = Trim(text);
   double v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
-    return MakeError(ErrorCode::kInvalidArgument, "not a number: '" + std::string(text) + "'");
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "not a finite number: '" + std::string(text) + "'");
   }
   return v;
 }
@@ -104,6 +111,8 @@ const std::vector<EnvVarDoc>& EnvVarDocs() {
       {"CLUSTER_NODE_ID", "node identity label (default: hostname)"},
       {"CLUSTER_REGION", "region label (local)"},
       {"RUN_ID", "run identity label (default: generated)"},
+      {"METRICS_ADDR", "Prometheus /metrics address (0.0.0.0:9090; empty: off)"},
+      {"METRICS_LINGER", "serve /metrics this long after the test if it was scraped (5s)"},
   };
   return docs;
 }
@@ -353,7 +362,30 @@ Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
   text("CLUSTER_NODE_ID", plan.node_id);
   text("CLUSTER_REGION", plan.region);
   text("RUN_ID", plan.run_id);
+  if (const char* v = get("METRICS_ADDR")) {
+    plan.metrics_addr = Trim(v);
+    plan.metrics_addr_chosen = true;
+  }
+  duration("METRICS_LINGER", plan.metrics_linger);
   return problems.Done();
+}
+
+void FillIdentity(TestPlan& plan) {
+  if (plan.node_id.empty()) {
+    char host[256] = {};
+    plan.node_id = gethostname(host, sizeof host - 1) == 0 && host[0] ? host : "localhost";
+  }
+  if (plan.run_id.empty()) {
+    const std::time_t now = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+    std::random_device rd;
+    char suffix[8];
+    snprintf(suffix, sizeof suffix, "%06x", rd() & 0xffffff);
+    plan.run_id = std::string("run-") + stamp + "-" + suffix;
+  }
 }
 
 Result<void> Validate(const TestPlan& plan) {
@@ -375,7 +407,29 @@ Result<void> Validate(const TestPlan& plan) {
   if (plan.tls.client_cert_path.empty() != plan.tls.client_key_path.empty()) {
     p.Add("mTLS", "give both CLIENT_CERT_PATH and CLIENT_KEY_PATH, or neither");
   }
+  if (!plan.resolve_host.empty() && !EqualsIgnoreCase(plan.resolve_host, plan.target.host)) {
+    p.Add("RESOLVE_TARGET_ADDR",
+          "host '" + plan.resolve_host + "' is not the target host '" + plan.target.host +
+              "', so the override would never apply; use " + plan.target.host + ":IP:PORT");
+  }
   const LoadModel& l = plan.load;
+  // Arrival rates beyond what one node could start are typos, and would only spin.
+  constexpr double kMaxRate = 10'000'000;
+  for (double rate : {l.target, l.min, l.max, l.mid}) {
+    if (!std::isfinite(rate) || rate > kMaxRate) {
+      p.Add("load", "rates must be finite and at most 10000000/s, got " + std::to_string(rate));
+      break;
+    }
+  }
+  for (const auto& s : l.stages) {
+    if (!std::isfinite(s.target) || s.target > kMaxRate) {
+      p.Add("load.stages", "stage rates must be at most 10000000/s");
+      break;
+    }
+  }
+  if (l.max_in_flight > 10'000'000) {
+    p.Add("load.maxInFlight", "must be at most 10000000, got " + std::to_string(l.max_in_flight));
+  }
   switch (l.kind) {
     case LoadModelKind::kConcurrent:
       break;

@@ -121,3 +121,55 @@ TEST(Headers, RejectsMalformed) {
 
 }  // namespace
 }  // namespace volley::config
+
+namespace volley::config {
+namespace {
+
+TEST(Validate, RefusesRatesThatWouldOnlySpinAndOverridesThatNeverApply) {
+  TestPlan plan;
+  auto r = ApplyEnv(FakeEnv({{"TARGET_RPS", "inf"}}), plan);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("TARGET_RPS: not a finite number"), std::string::npos);
+  plan.target = *ParseUrl("http://api.example.com/");
+  plan.load.kind = LoadModelKind::kRps;
+  plan.load.target = 1e12;
+  auto v = Validate(plan);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message.find("at most 10000000/s"), std::string::npos) << v.error().message;
+  plan.load.target = 100;
+  ASSERT_TRUE(ParseResolve("api.exmple.com:127.0.0.1:8080", plan));
+  v = Validate(plan);
+  ASSERT_FALSE(v);
+  EXPECT_NE(v.error().message.find("RESOLVE_TARGET_ADDR: host 'api.exmple.com' is not the "
+                                   "target host 'api.example.com'"),
+            std::string::npos)
+      << v.error().message;
+  ASSERT_TRUE(ParseResolve("API.example.com:127.0.0.1:8080", plan));
+  EXPECT_TRUE(Validate(plan)) << "host names compare without case";
+}
+
+TEST(Env, RefusesNegativeOrOversizedIntegers) {
+  TestPlan plan;
+  auto r =
+      ApplyEnv(FakeEnv({{"MAX_REQUESTS", "-5"}, {"NUM_CONCURRENT_TASKS", "99999999999"}}), plan);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("MAX_REQUESTS: must be between 0 and"), std::string::npos);
+  EXPECT_NE(r.error().message.find("NUM_CONCURRENT_TASKS: must be between 0 and"),
+            std::string::npos);
+}
+
+TEST(Identity, FillsNodeAndRunIdsOnlyWhenEmpty) {
+  TestPlan plan;
+  FillIdentity(plan);
+  EXPECT_FALSE(plan.node_id.empty());
+  EXPECT_EQ(plan.run_id.rfind("run-", 0), 0u);
+  TestPlan mine;
+  mine.node_id = "n1";
+  mine.run_id = "r1";
+  FillIdentity(mine);
+  EXPECT_EQ(mine.node_id, "n1");
+  EXPECT_EQ(mine.run_id, "r1");
+}
+
+}  // namespace
+}  // namespace volley::config

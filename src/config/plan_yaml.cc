@@ -3,10 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <initializer_list>
 #include <optional>
 #include <sstream>
+#include <type_traits>
 
 #include "volley/common/duration.h"
 #include "volley/common/strings.h"
@@ -82,6 +84,14 @@ class PlanReader {
     const std::string full = path + "." + key;
     try {
       const double v = n.as<double>();
+      if (!std::isfinite(v) || v > 1e15) {
+        Problem(n, full, "must be a finite number below 1e15, got " + n.Scalar());
+        return;
+      }
+      if (std::is_integral_v<T> && v != std::floor(v)) {
+        Problem(n, full, "must be a whole number, got " + n.Scalar());
+        return;
+      }
       if (v < min_value) {
         Problem(n, full,
                 "must be >= " + std::to_string(static_cast<long long>(min_value)) + ", got " +

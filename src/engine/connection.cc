@@ -7,6 +7,8 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <cassert>
+
 #include "tls_context.h"
 
 namespace volley::engine {
@@ -32,6 +34,9 @@ Connection::~Connection() {
 void Connection::Close() {
   loop_.Cancel(this);
   if (ssl_) {
+    // Marking the session shut down keeps it resumable (SSL_free would otherwise flag a
+    // session closed without shutdown as bad).
+    SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(ssl_);
     ssl_ = nullptr;
   }
@@ -76,7 +81,8 @@ void Connection::OnConnected() {
   socklen_t len = sizeof err;
   getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
   if (err != 0) {
-    Fail(ErrorCategory::kNetwork, "connect failed");
+    Fail(ErrorCategory::kNetwork,
+         err == ECONNREFUSED ? "connection refused (is the target up?)" : "connect failed");
     return;
   }
   timings_.connect_end = loop_.RefreshNow();
@@ -130,7 +136,10 @@ void Connection::DoHandshake() {
     WatchWrite(true);
   } else {
     ERR_clear_error();
-    Fail(ErrorCategory::kTls, "TLS handshake failed");
+    const long verify = SSL_get_verify_result(ssl_);
+    // X509_verify_cert_error_string returns static text, which outlives the report.
+    Fail(ErrorCategory::kTls,
+         verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "TLS handshake failed");
   }
 }
 
@@ -143,6 +152,7 @@ void Connection::WatchWrite(bool on) {
 void Connection::ConnectAt(Nanos when) { loop_.Arm(this, when); }
 
 void Connection::Send(std::string_view request, bool head) {
+  assert(state_ == State::kIdle);
   request_fresh_ = fresh_;
   fresh_ = false;
   if (!request_fresh_) timings_ = RequestTimings{};
@@ -150,7 +160,10 @@ void Connection::Send(std::string_view request, bool head) {
   parser_.Reset(head);
   state_ = State::kSending;
   timings_.send_start = loop_.Now();
-  loop_.Arm(this, timings_.send_start + request_timeout_);
+  // Deadlines only move later, so the heap is touched once per timeout period per
+  // connection, not twice per request: OnTimer re-arms for the current deadline.
+  deadline_ = timings_.send_start + request_timeout_;
+  if (!armed()) loop_.Arm(this, deadline_);
   DoWrite();
 }
 
@@ -200,6 +213,11 @@ ssize_t Connection::ReadSome(char* buf, size_t len, ErrorCategory* category) {
     int e = SSL_get_error(ssl_, n);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) return -1;
     if (e == SSL_ERROR_ZERO_RETURN) return 0;
+    if (e == SSL_ERROR_SSL &&
+        ERR_GET_REASON(ERR_peek_error()) == SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+      ERR_clear_error();  // OpenSSL 3's "EOF without close_notify": an EOF to the parser
+      return 0;
+    }
     // A peer that closes without close_notify is an EOF for close-delimited bodies.
     if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
       ERR_clear_error();
@@ -235,7 +253,7 @@ void Connection::DoRead() {
     if (n == 0) {
       auto st = parser_.OnEof();
       if (st == ResponseParser::Status::kDone) {
-        Finish();
+        Finish(false);
       } else {
         Fail(ErrorCategory::kNetwork, timings_.first_byte == Nanos(0)
                                           ? "connection closed before any response"
@@ -257,15 +275,12 @@ void Connection::DoRead() {
     if (st == ResponseParser::Status::kDone) {
       if (consumed < static_cast<size_t>(n)) {
         // Bytes beyond the response without pipelining: the stream is out of step. Count
-        // the response, then drop the connection.
-        Finish();
-        if (state_ == State::kIdle) {
-          Close();
-          owner_.OnIdleClosed(*this);
-        }
+        // the response and drop the connection (decided before the owner's callback, which
+        // may reuse the connection at once).
+        Finish(/*out_of_step=*/true);
         return;
       }
-      Finish();
+      Finish(false);
       return;
     }
     // kNeedMore: with plain TCP, a short read means the socket is drained; don't spend a
@@ -274,10 +289,17 @@ void Connection::DoRead() {
   }
 }
 
-void Connection::Finish() {
-  loop_.Cancel(this);
+void Connection::Finish(bool out_of_step) {
+  // The request timer stays armed (see Send); OnTimer ignores an idle connection.
   timings_.done = loop_.RefreshNow();
-  const bool keep = parser_.keep_alive();
+  const bool keep = parser_.keep_alive() && !out_of_step;
+  if (ssl_ && request_fresh_) {
+    // TLS 1.3 session tickets arrive after the handshake: take the session again now.
+    if (SSL_SESSION* s = SSL_get1_session(ssl_)) {
+      if (session_) SSL_SESSION_free(session_);
+      session_ = s;
+    }
+  }
   state_ = State::kIdle;
   if (!keep) {
     Close();
@@ -319,6 +341,11 @@ void Connection::OnIo(uint32_t events) {
 void Connection::OnTimer() {
   if (state_ == State::kClosed) {
     Connect();
+    return;
+  }
+  if (state_ == State::kIdle) return;  // a request deadline that outlived its request
+  if (busy() && loop_.Now() < deadline_) {
+    loop_.Arm(this, deadline_);
     return;
   }
   const bool connecting = state_ == State::kConnecting || state_ == State::kHandshaking;

@@ -42,8 +42,9 @@ class ConnectionOwner {
   virtual void OnReady(Connection& c) = 0;
   // A response completed. The parser holds its status and headers; timings are final.
   virtual void OnResponse(Connection& c, const ResponseParser& response) = 0;
-  // The request failed (or the connection failed while connecting); the connection is
-  // closed already. `during_request` is false when an idle connection failed to connect.
+  // The request failed, or the connection failed while connecting or idle (then c.tag is
+  // whatever the owner left, e.g. 0); the connection is closed already. `what` is static
+  // text describing the failure.
   virtual void OnFailure(Connection& c, ErrorCategory category, const char* what) = 0;
   // An idle keep-alive connection was closed by the server; it is closed now.
   virtual void OnIdleClosed(Connection& c) = 0;
@@ -68,7 +69,7 @@ class Connection final : public IoHandler, public Timer {
   // through OnFailure). Precondition: closed.
   void ConnectAt(Nanos when);
   // Sends `request` (which must stay valid until the response) and reads the response.
-  // Precondition: idle. `head` tells the parser not to expect a body.
+  // Precondition: idle (asserted). `head` tells the parser not to expect a body.
   void Send(std::string_view request, bool head);
   // Closes without calling the owner.
   void Close();
@@ -92,7 +93,7 @@ class Connection final : public IoHandler, public Timer {
   void DoWrite();
   void DoRead();
   void Fail(ErrorCategory category, const char* what);
-  void Finish();
+  void Finish(bool out_of_step);
   void WatchWrite(bool on);
   // Returns bytes (>0), 0 at EOF, -1 would block, -2 error (category set).
   ssize_t ReadSome(char* buf, size_t len, ErrorCategory* category);
@@ -117,6 +118,7 @@ class Connection final : public IoHandler, public Timer {
   bool watching_write_ = false;
   std::string_view pending_;  // request bytes not yet written
   RequestTimings timings_;
+  Nanos deadline_{0};  // of the request in flight
   ResponseParser parser_;
 };
 

@@ -231,7 +231,18 @@ Result<RunInfo> Engine::Run(metrics::Collector& collector,
     std::lock_guard<std::mutex> lock(im.mu);
     info.interrupted = im.stop_requested;
   }
-  for (auto& w : im.workers) info.abandoned += w->abandoned();
+  for (auto& w : im.workers) {
+    if (w->init_error()) {
+      return MakeError(w->init_error()->code,
+                       "a worker could not start: " + w->init_error()->message +
+                           " (out of file descriptors? raise ulimit -n)");
+    }
+    info.abandoned += w->abandoned();
+    for (size_t c = 0; c < kErrorCategoryCount; ++c) {
+      const char* why = w->first_reason(c);
+      if (why) info.first_errors.emplace(names::kCategories[c], why);
+    }
+  }
   return info;
 }
 

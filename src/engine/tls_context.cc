@@ -22,12 +22,11 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const config::TlsOptions&
   t->host_ = host;
   t->verify_ = !options.skip_verify;
   in6_addr addr;
-  t->host_is_ip_ = inet_pton(AF_INET, host.c_str(), &addr) == 1 ||
-                   inet_pton(AF_INET6, host.c_str(), &addr) == 1;
+  t->host_is_ip_ =
+      inet_pton(AF_INET, host.c_str(), &addr) == 1 || inet_pton(AF_INET6, host.c_str(), &addr) == 1;
   t->ctx_ = SSL_CTX_new(TLS_client_method());
   if (!t->ctx_) return MakeError(ErrorCode::kTls, "SSL_CTX_new: " + OpenSslErrorText());
   SSL_CTX_set_min_proto_version(t->ctx_, TLS1_2_VERSION);
-  SSL_CTX_set_mode(t->ctx_, SSL_MODE_RELEASE_BUFFERS);
   if (t->verify_) {
     SSL_CTX_set_verify(t->ctx_, SSL_VERIFY_PEER, nullptr);
     if (SSL_CTX_set_default_verify_paths(t->ctx_) != 1) {
@@ -35,8 +34,10 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const config::TlsOptions&
     }
     if (!options.ca_file.empty() &&
         SSL_CTX_load_verify_locations(t->ctx_, options.ca_file.c_str(), nullptr) != 1) {
-      return MakeError(ErrorCode::kTls,
-                       "CA_CERT_PATH " + options.ca_file + ": " + OpenSslErrorText());
+      return MakeError(
+          ErrorCode::kInvalidArgument,
+          "CA file " + options.ca_file +
+              " (--cacert / CA_CERT_PATH): cannot load it as PEM: " + OpenSslErrorText());
     }
   } else {
     SSL_CTX_set_verify(t->ctx_, SSL_VERIFY_NONE, nullptr);

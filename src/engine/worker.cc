@@ -75,8 +75,8 @@ metrics::Counter* Worker::StatusCounter(int code) {
 }
 
 void Worker::Run() {
-  if (!loop_.Init()) {
-    abandoned_ = 0;
+  if (auto r = loop_.Init(); !r) {
+    init_error_ = r.error();
     return;
   }
   loop_.RefreshNow();
@@ -129,7 +129,14 @@ void Worker::ScheduleNextArrival() {
 
 void Worker::OnPace() {
   const Nanos now = loop_.Now();
+  // Bounded work per call, so that I/O, the deadline and stop requests still run when a
+  // huge rate (or a long stall of this thread) leaves many arrivals due at once.
+  int quota = 4096;
   while (next_arrival_time_ && shared_.start + *next_arrival_time_ <= now && !stopping_) {
+    if (--quota == 0) {
+      loop_.Arm(&pace_timer_, now + Nanos(1));  // +1: timers due at `now` already fired
+      return;
+    }
     const Nanos intended = shared_.start + *next_arrival_time_;
     if (budget_ == 0) {
       BeginStop();
@@ -217,15 +224,21 @@ void Worker::OnResponse(Connection& c, const ResponseParser& response) {
   }
 }
 
-void Worker::CountFailure(ErrorCategory category) {
+void Worker::CountFailure(ErrorCategory category, const char* what) {
   m_.requests->value += 1;
   m_.errors[static_cast<size_t>(category)]->value += 1;
+  const char*& first = first_reason_[static_cast<size_t>(category)];
+  if (!first) first = what;
 }
 
-void Worker::OnFailure(Connection& c, ErrorCategory category, const char* /*what*/) {
+void Worker::OnFailure(Connection& c, ErrorCategory category, const char* what) {
+  if (open_ && c.tag == Nanos(0)) {
+    // An idle pooled connection failed: it leaves the pool until it reconnects.
+    idle_.erase(std::remove(idle_.begin(), idle_.end(), &c), idle_.end());
+  }
   if (c.tag != Nanos(0)) {
     // The iteration on this connection failed.
-    CountFailure(category);
+    CountFailure(category, what);
     m_.sent->value += static_cast<double>(c.timings().bytes_sent);
     m_.received->value += static_cast<double>(c.timings().bytes_received);
     c.tag = Nanos(0);
@@ -239,12 +252,12 @@ void Worker::OnFailure(Connection& c, ErrorCategory category, const char* /*what
     if (!open_) {
       if (!stopping_ && budget_ > 0) {
         --budget_;
-        CountFailure(category);
+        CountFailure(category, what);
       }
     } else if (queue_size_ > 0) {
       queue_head_ = (queue_head_ + 1) % queue_.size();
       --queue_size_;
-      CountFailure(category);
+      CountFailure(category, what);
     }
   }
   Reconnect(c);

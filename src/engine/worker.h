@@ -54,6 +54,10 @@ class Worker final : public ConnectionOwner {
   int64_t in_flight() const { return in_flight_published_.load(std::memory_order_relaxed); }
   // Valid after Run() returned.
   uint64_t abandoned() const { return abandoned_; }
+  // Set when the worker could not start (e.g. out of file descriptors).
+  const std::optional<Error>& init_error() const { return init_error_; }
+  // The first failure's description per category (static text), or nullptr.
+  const char* first_reason(size_t category) const { return first_reason_[category]; }
 
   void OnReady(Connection& c) override;
   void OnResponse(Connection& c, const ResponseParser& response) override;
@@ -79,7 +83,7 @@ class Worker final : public ConnectionOwner {
   void BeginStop();
   void MaybeFinish();
   void Finish();
-  void CountFailure(ErrorCategory category);
+  void CountFailure(ErrorCategory category, const char* what);
   void Reconnect(Connection& c);
   void ScheduleNextArrival();
 
@@ -118,6 +122,8 @@ class Worker final : public ConnectionOwner {
   uint64_t budget_;
   int64_t in_flight_ = 0;  // iterations on the wire (open: plus queued ones, see below)
   uint64_t abandoned_ = 0;
+  std::optional<Error> init_error_;
+  const char* first_reason_[kErrorCategoryCount] = {};
   // Open models.
   uint64_t next_arrival_ = 0;  // this worker's next arrival index k
   std::optional<Nanos> next_arrival_time_;

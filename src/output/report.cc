@@ -27,6 +27,16 @@ void LatencyRow(std::string& out, const std::string& name, const LatencySummary&
   out += "\n";
 }
 
+// What to try, for the failures users most often meet first.
+std::string Hint(const std::string& category, const std::string& why) {
+  if (category == "tls_error" &&
+      (why.find("certificate") != std::string::npos || why.find("verif") != std::string::npos)) {
+    return " (trust its CA with --cacert FILE, or skip verification with -k)";
+  }
+  if (category == "timeout_error") return " (raise --timeout or --connect-timeout?)";
+  return "";
+}
+
 double Pct(uint64_t part, uint64_t whole) {
   return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0;
 }
@@ -80,6 +90,9 @@ std::string FormatReport(const Summary& s) {
     out += buf;
   }
   out += "\n";
+  for (const auto& [category, why] : s.facts.first_errors) {
+    out += "  first " + category + ": " + why + Hint(category, why) + "\n";
+  }
   return out;
 }
 

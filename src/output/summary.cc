@@ -29,15 +29,27 @@ Summary Summarize(const metrics::Snapshot& snap, const RunFacts& facts) {
   s.requests_total = static_cast<uint64_t>(std::llround(snap.SumCounter(names::kRequests)));
   s.rps = s.duration_s > 0 ? static_cast<double>(s.requests_total) / s.duration_s : 0;
   for (const char* c : names::kCategories) s.errors[c] = 0;
+  // Labels are found by name: series may carry others (node_id, scenario, ...) that sort
+  // before these.
+  auto label = [](const metrics::SeriesKey& key, std::string_view name) -> const std::string* {
+    for (const auto& [k, v] : key.labels) {
+      if (k == name) return &v;
+    }
+    return nullptr;
+  };
   for (const auto& [key, value] : snap) {
     const auto* counter = std::get_if<metrics::Counter>(&value);
-    if (!counter || key.labels.empty()) continue;
+    if (!counter) continue;
     const auto n = static_cast<uint64_t>(std::llround(counter->value));
-    if (key.name == names::kStatusCodes && key.labels[0].first == names::kStatusLabel) {
-      if (n > 0) s.status_codes[key.labels[0].second] += n;
-    } else if (key.name == names::kErrors && key.labels[0].first == names::kCategoryLabel) {
-      s.errors[key.labels[0].second] += n;
-      s.errors_total += n;
+    if (key.name == names::kStatusCodes) {
+      if (const std::string* code = label(key, names::kStatusLabel); code && n > 0) {
+        s.status_codes[*code] += n;
+      }
+    } else if (key.name == names::kErrors) {
+      if (const std::string* category = label(key, names::kCategoryLabel)) {
+        s.errors[*category] += n;
+        s.errors_total += n;
+      }
     }
   }
   s.dropped_iterations =
@@ -91,6 +103,7 @@ nlohmann::json ToJson(const Summary& s) {
   j["connections"] = s.facts.connections;
   j["target"] = s.facts.target;
   j["load_model"] = s.facts.load_model;
+  j["first_errors"] = s.facts.first_errors;
   return j;
 }
 

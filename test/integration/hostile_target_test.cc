@@ -236,6 +236,9 @@ TEST(HostileTarget, ConnectionRefusedIsNetworkErrorAndTheBudgetEndsTheRun) {
   EXPECT_EQ(o.summary.requests_total, 20u);
   EXPECT_EQ(o.summary.errors, Expected({{"network_error", 20}}));
   EXPECT_EQ(o.summary.data_sent, 0u);
+  // The report can say why, once per category.
+  EXPECT_EQ(o.info.first_errors.at("network_error"), "connection refused (is the target up?)");
+  EXPECT_EQ(o.info.first_errors.size(), 1u);
   // RunPlan also checks that the run ended by the budget, not by the 6 s duration: after
   // the 20th refused connect there is nothing left to connect for.
 }

@@ -326,6 +326,9 @@ TEST_F(TlsTest, WithoutTheCaEveryRequestIsATlsError) {
   Outcome o = Run(Plan("localhost"));
   ExpectAllFailed(o, "tls_error");
   EXPECT_EQ(o.summary.data_sent, 0u) << "no request is sent over an unverified connection";
+  // The report names the certificate problem (OpenSSL's verify text), not just "TLS error".
+  EXPECT_NE(o.info.first_errors.at("tls_error").find("certificate"), std::string::npos)
+      << o.info.first_errors.at("tls_error");
 }
 
 TEST_F(TlsTest, WrongHostNameIsATlsError) {

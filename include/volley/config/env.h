@@ -39,6 +39,10 @@ Result<std::vector<Stage>> ParseStages(std::string_view text);
 Result<void> ParseResolve(std::string_view text, TestPlan& plan);
 Result<bool> ParseBool(std::string_view text);
 
+// Fills what the plan leaves empty and only the system knows: node_id (the hostname) and
+// run_id (time-based and random, e.g. "run-20261121T0950-3fa2c1").
+void FillIdentity(TestPlan& plan);
+
 // Checks the plan as a whole (required fields, ranges, model parameters). All problems are
 // returned together, one per line.
 Result<void> Validate(const TestPlan& plan);

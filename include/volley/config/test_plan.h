@@ -87,6 +87,13 @@ struct TestPlan {
   LoadModel load;
   RequestSpec request;
   std::string metric_namespace = "volley";
+  // Prometheus endpoint (METRICS_ADDR, --metrics-addr); empty = off. A bind failure of the
+  // default address is a warning; of one the user chose, an error.
+  std::string metrics_addr = "0.0.0.0:9090";
+  bool metrics_addr_chosen = false;
+  // After the test, how long to keep serving so that a scraper sees the final values
+  // (only if something scraped during the run; ends at the first scrape after the end).
+  Nanos metrics_linger = std::chrono::seconds(5);
   std::string node_id;  // default: hostname
   std::string region = "local";
   std::string run_id;

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,9 @@ struct RunInfo {
   int threads = 0;
   int connections = 0;
   bool open_model = false;
+  // For each error category that occurred: what the first such failure was, e.g.
+  // {"tls_error", "self-signed certificate"}. Meant for the report's hints.
+  std::map<std::string, std::string> first_errors;
 };
 
 class Engine {

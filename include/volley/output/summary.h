@@ -25,6 +25,8 @@ struct RunFacts {
   bool open_model = false;
   std::string target;      // URL, for the report header
   std::string load_model;  // human description
+  // Per error category that occurred, what its first failure was (engine::RunInfo).
+  std::map<std::string, std::string> first_errors;
 };
 
 // Percentiles of one latency histogram, in seconds. Percentiles come from the merged

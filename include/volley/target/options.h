@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "volley/common/clock.h"
+#include "volley/common/listen_address.h"
 #include "volley/common/result.h"
 
 namespace volley {
@@ -30,12 +31,6 @@ struct LatencyRange {
 struct StallSpec {
   Nanos duration{0};
   Nanos period{0};
-};
-
-// A numeric address to listen on. `host` is an IPv4 or IPv6 literal (no brackets).
-struct ListenAddress {
-  std::string host;
-  uint16_t port = 0;
 };
 
 // Limits that ValidateTargetOptions enforces.
@@ -64,10 +59,6 @@ Result<std::vector<StatusWeight>> ParseStatusMix(std::string_view text);
 
 // "1s/5s": stall for DURATION every PERIOD, with 0 < DURATION < PERIOD.
 Result<StallSpec> ParseStall(std::string_view text);
-
-// "127.0.0.1:8080", ":8080" (all IPv4 interfaces), "0.0.0.0:0" (port 0 = ephemeral),
-// "[::1]:8080", "localhost:8080" (= 127.0.0.1).
-Result<ListenAddress> ParseListenAddress(std::string_view text);
 
 // Checks a whole TargetOptions (the listen address, threads, latency, mix, stall and body
 // size limits). Returns the first problem found, naming the field.
