@@ -11,9 +11,10 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS=(ca-certificates cmake ninja-build g++ pkg-config libssl-dev libyaml-cpp-dev
   libcli11-dev libspdlog-dev libfmt-dev libexpected-dev nlohmann-json3-dev libre2-dev
   libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev)
-# Tests also use real peers: OpenSSL's CLI for certificates, clang's libFuzzer for the
+# Tests also use real peers: OpenSSL's CLI for certificates, Prometheus (server and
+# promtool) for the exposition, clang's libFuzzer for the
 # fuzz smoke run.
-TEST_PKGS=(openssl clang libclang-rt-14-dev curl)
+TEST_PKGS=(openssl clang libclang-rt-14-dev curl prometheus)
 
 log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 
