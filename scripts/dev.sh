@@ -35,6 +35,16 @@ install_missing() {
   fi
 }
 
+# ninja quietly: on failure, show everything but the progress lines and fail.
+run_ninja() {
+  local dir=$1
+  shift
+  if ! ninja -C "$dir" "$@" >"$dir/ninja.log" 2>&1; then
+    grep -v '^\[' "$dir/ninja.log" >&2
+    return 1
+  fi
+}
+
 build() {
   local dir=${1:-build}
   shift || true
@@ -44,8 +54,7 @@ build() {
     cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOLLEY_WERROR=ON "$@" >/dev/null
   fi
   log "building $dir"
-  ninja -C "$dir" | grep -v '^\[' || true
-  [[ ${PIPESTATUS[0]} -eq 0 ]]
+  run_ninja "$dir"
 }
 
 fuzz_smoke() {
@@ -57,7 +66,8 @@ fuzz_smoke() {
   fi
   local targets
   targets=$(ninja -C "$dir" -t targets all | sed -n 's/^\([a-z_]*_fuzz\): .*/\1/p' | sort -u)
-  ninja -C "$dir" $targets | grep -v '^\[' || true
+  # shellcheck disable=SC2086  # a list of target names
+  run_ninja "$dir" $targets
   local failed=0 ran=0
   for bin in "$dir"/fuzz/*_fuzz; do
     [[ -x $bin ]] || continue
@@ -81,16 +91,24 @@ fuzz_smoke() {
 
 sanitized_tests() {
   # ASan+UBSan over every test; TSan over the tests that run threads (engine, metrics,
-  # target, integration). Benchmarks and the demo are not built there.
+  # target, integration), building only those. Benchmarks are not built there.
   log "ASan+UBSan build and tests"
   build build-asan -DVOLLEY_SANITIZE=address,undefined -DVOLLEY_BENCH=OFF
   (cd build-asan && UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     ctest --output-on-failure -j2 --timeout 600)
   log "TSan build and tests"
-  build build-tsan -DVOLLEY_SANITIZE=thread -DVOLLEY_BENCH=OFF
+  local tsan=(engine_target_test hostile_target_test collector_test shard_test histogram_test
+    target_server_test target_timing_test event_loop_test metrics_server_test
+    prometheus_scrape_test)
+  if [[ ! -f build-tsan/build.ninja ]]; then
+    cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOLLEY_WERROR=ON \
+      -DVOLLEY_SANITIZE=thread -DVOLLEY_BENCH=OFF >/dev/null
+  fi
+  run_ninja build-tsan "${tsan[@]}"
+  local regex
+  regex=$(IFS='|'; echo "^(${tsan[*]})\$")
   (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
-    ctest --output-on-failure -j2 --timeout 600 \
-      -R 'engine_target|hostile|collector|shard|histogram_test|target_server|target_timing|event_loop|prometheus|metrics_server')
+    ctest --output-on-failure -j2 --timeout 600 -R "$regex")
 }
 
 case "${1:-}" in
