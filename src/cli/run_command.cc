@@ -68,6 +68,8 @@ Result<void> ApplyFlags(const RunFlags& f, config::TestPlan& plan) {
   if (!f.method.empty()) {
     plan.request.method = ToUpper(f.method);
   }
+  // Like every flag, -H overrides its variable (CUSTOM_HEADERS) and the plan's list.
+  if (!f.headers.empty()) plan.custom_headers.clear();
   for (const auto& h : f.headers) {
     auto parsed = config::ParseHeaderList(h);
     if (!parsed) {

@@ -81,8 +81,10 @@ class Connection final : public IoHandler, public Timer {
   const RequestTimings& timings() const { return timings_; }
   // True when the current request's connection was opened for it (connect phases count).
   bool fresh() const { return request_fresh_; }
-  // Free for the owner's bookkeeping (e.g. the intended time of the request it carries).
+  // Free for the owner's bookkeeping (e.g. the intended time of the request it carries,
+  // and its place in the owner's idle pool, -1 when not there).
   Nanos tag{0};
+  int32_t pool_slot = -1;
 
   void OnIo(uint32_t events) override;
   void OnTimer() override;

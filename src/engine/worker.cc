@@ -148,6 +148,7 @@ void Worker::OnPace() {
     } else if (!idle_.empty()) {
       Connection* c = idle_.back();
       idle_.pop_back();
+      c->pool_slot = -1;
       Dispatch(*c, intended);
     } else {
       queue_[(queue_head_ + queue_size_) % queue_.size()] = intended;
@@ -184,6 +185,7 @@ void Worker::OnReady(Connection& c) {
     --queue_size_;
     Dispatch(c, intended);
   } else {
+    c.pool_slot = static_cast<int32_t>(idle_.size());
     idle_.push_back(&c);
   }
   MaybeFinish();
@@ -232,10 +234,8 @@ void Worker::CountFailure(ErrorCategory category, const char* what) {
 }
 
 void Worker::OnFailure(Connection& c, ErrorCategory category, const char* what) {
-  if (open_ && c.tag == Nanos(0)) {
-    // An idle pooled connection failed: it leaves the pool until it reconnects.
-    idle_.erase(std::remove(idle_.begin(), idle_.end(), &c), idle_.end());
-  }
+  // An idle pooled connection that failed leaves the pool until it reconnects.
+  LeavePool(c);
   if (c.tag != Nanos(0)) {
     // The iteration on this connection failed.
     CountFailure(category, what);
@@ -266,11 +266,19 @@ void Worker::OnFailure(Connection& c, ErrorCategory category, const char* what) 
 
 void Worker::OnIdleClosed(Connection& c) {
   // A keep-alive connection the server closed between requests: not an error.
-  if (open_) {
-    idle_.erase(std::remove(idle_.begin(), idle_.end(), &c), idle_.end());
-  }
+  LeavePool(c);
   Reconnect(c);
   MaybeFinish();
+}
+
+void Worker::LeavePool(Connection& c) {
+  if (c.pool_slot < 0) return;
+  // Swap-remove: O(1) whatever the pool size (a keep-alive timeout can close many at once).
+  Connection* last = idle_.back();
+  idle_[static_cast<size_t>(c.pool_slot)] = last;
+  last->pool_slot = c.pool_slot;
+  idle_.pop_back();
+  c.pool_slot = -1;
 }
 
 void Worker::Reconnect(Connection& c) {
@@ -315,6 +323,7 @@ void Worker::BeginStop() {
     for (auto& c : connections_) {
       if (!c->busy() && c->tag == Nanos(0)) c->Close();
     }
+    for (Connection* c : idle_) c->pool_slot = -1;
     idle_.clear();
   }
   MaybeFinish();

@@ -85,6 +85,7 @@ class Worker final : public ConnectionOwner {
   void Finish();
   void CountFailure(ErrorCategory category, const char* what);
   void Reconnect(Connection& c);
+  void LeavePool(Connection& c);
   void ScheduleNextArrival();
 
   const RunShared& shared_;

@@ -48,6 +48,8 @@ const char* BehaviourName(Behaviour b) {
       return "connection_close";
     case Behaviour::kChunked:
       return "chunked";
+    case Behaviour::kKeepAliveThenClose:
+      return "keep_alive_then_close";
   }
   return "?";
 }
@@ -63,6 +65,7 @@ const std::string& ResponseBytes(Behaviour b) {
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
   static const std::string kClose =
       "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+  static const std::string kKeepAlive = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
   static const std::string kChunked =
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5\r\nhello\r\n7\r\n, world\r\n0\r\n\r\n";
@@ -83,6 +86,8 @@ const std::string& ResponseBytes(Behaviour b) {
       return kClose;
     case Behaviour::kChunked:
       return kChunked;
+    case Behaviour::kKeepAliveThenClose:
+      return kKeepAlive;
   }
   return kNone;
 }
@@ -270,6 +275,7 @@ bool ScriptedServer::AfterSent(Conn& c) {
     }
     case Behaviour::kShortBody:
     case Behaviour::kConnectionClose:
+    case Behaviour::kKeepAliveThenClose:
       // FIN now; closing only once the peer did avoids an RST if it sends anything more.
       shutdown(c.fd, SHUT_WR);
       c.phase = Conn::Phase::kDraining;

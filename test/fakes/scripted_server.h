@@ -17,16 +17,18 @@ namespace volley::fakes {
 
 // What the server does with one request once it has read it (up to the blank line).
 enum class Behaviour : uint8_t {
-  kGarbage,           // a line that is not a status line; then waits for the peer to close
-  kHugeHeaders,       // a valid status line and a header block over 64 KiB (two 40 KiB
-                      // fields, so the size limit trips before any count limit)
-  kShortBody,         // Content-Length: 100 with a 10-byte body, then FIN
-  kResetMidResponse,  // headers and half the body, then RST (SO_LINGER {1, 0} and close)
-  kNeverAnswer,       // no answer; the socket is held until the peer closes or Stop()
-  kBadChunk,          // chunked response whose first chunk-size line is "zz"
-  kConnectionClose,   // a valid 200 with Content-Length and "Connection: close", then FIN
-  kChunked,           // a valid keep-alive 200 with a chunked body; the next request may
-                      // follow on the same connection
+  kGarbage,             // a line that is not a status line; then waits for the peer to close
+  kHugeHeaders,         // a valid status line and a header block over 64 KiB (two 40 KiB
+                        // fields, so the size limit trips before any count limit)
+  kShortBody,           // Content-Length: 100 with a 10-byte body, then FIN
+  kResetMidResponse,    // headers and half the body, then RST (SO_LINGER {1, 0} and close)
+  kNeverAnswer,         // no answer; the socket is held until the peer closes or Stop()
+  kBadChunk,            // chunked response whose first chunk-size line is "zz"
+  kConnectionClose,     // a valid 200 with Content-Length and "Connection: close", then FIN
+  kChunked,             // a valid keep-alive 200 with a chunked body; the next request may
+                        // follow on the same connection
+  kKeepAliveThenClose,  // a valid keep-alive 200 (no Connection: close), then FIN: the
+                        // client finds its idle connection closed by the server
 };
 
 const char* BehaviourName(Behaviour b);

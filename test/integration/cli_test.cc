@@ -444,6 +444,25 @@ TEST(CliTest, JsonFlagReplacesTheEnvironmentPayload) {
   }
 }
 
+// -H overrides CUSTOM_HEADERS as every flag overrides its variable: the headers of the
+// flags are sent, those of the environment are not.
+TEST(CliTest, HeaderFlagsReplaceCustomHeaders) {
+  CaptureServer server;
+  ASSERT_NE(server.port(), 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  const Outcome run =
+      RunVolley({"run", "-H", "X-Flag: 2", "-H", "X-Other: 3", "-n", "3", "-c", "1", "--quiet"},
+                CleanEnv({{"TARGET_URL", url}, {"CUSTOM_HEADERS", "X-Env: 1"}}));
+  ASSERT_TRUE(run.status.Exited(0)) << run.Diagnostics();
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  for (const std::string& r : requests) {
+    EXPECT_EQ(Count(r, "\r\nX-Flag: 2\r\n"), 1u) << r;
+    EXPECT_EQ(Count(r, "\r\nX-Other: 3\r\n"), 1u) << r;
+    EXPECT_EQ(Count(r, "X-Env"), 0u) << r;
+  }
+}
+
 // ---- 3. bad configuration: exit 2, naming the problem ----------------------------------
 
 struct BadConfig {

@@ -243,5 +243,29 @@ TEST(HostileTarget, ConnectionRefusedIsNetworkErrorAndTheBudgetEndsTheRun) {
   // the 20th refused connect there is nothing left to connect for.
 }
 
+TEST(HostileTarget, OpenModelSurvivesIdleConnectionsClosedByTheServer) {
+  // Every answer is keep-alive, and then the server closes the connection while it sits in
+  // the open model's idle pool. The pool must drop it and reconnect; a closed connection
+  // left in the pool would be handed the next arrival (and lose it until the grace
+  // period). At 2000/s on four connections the FIN is usually seen before the next arrival, so
+  // nearly every arrival gets a fresh connection; a rare race (FIN after dispatch) counts as a network
+  // error, never as a lost request.
+  auto server = StartServer({Behaviour::kKeepAliveThenClose});
+  config::TestPlan plan = PlanFor(server->port());
+  plan.max_requests = 0;
+  plan.workers = 4;
+  plan.load.kind = config::LoadModelKind::kRps;
+  plan.load.target = 2000;
+  plan.duration = std::chrono::seconds(1);
+  Outcome o = fakes::RunEngine(plan);  // ends by its schedule, not by a request budget
+  EXPECT_EQ(o.summary.requests_total, 2000u);
+  EXPECT_EQ(o.info.abandoned, 0u);
+  EXPECT_EQ(o.summary.dropped_iterations, 0u);
+  const uint64_t ok = o.summary.status_codes.count("200") ? o.summary.status_codes.at("200") : 0;
+  EXPECT_EQ(ok + o.summary.errors.at("network_error"), 2000u);
+  EXPECT_GE(ok, 1900u);
+  EXPECT_LT(o.info.elapsed, std::chrono::milliseconds(1900)) << "waited out the grace period";
+}
+
 }  // namespace
 }  // namespace volley
