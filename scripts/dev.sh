@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(ca-certificates cmake ninja-build g++ pkg-config libssl-dev libyaml-cpp-dev
   libcli11-dev libspdlog-dev libfmt-dev libexpected-dev nlohmann-json3-dev libre2-dev
-  libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev)
+  libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
+  libprotobuf-dev protobuf-compiler libsnappy-dev libsqlite3-dev)
 # Tests also use real peers: OpenSSL's CLI for certificates, Prometheus (server and
 # promtool) for the exposition, clang's libFuzzer for the
 # fuzz smoke run.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "volley/common/clock.h"
+#include "volley/config/scenario.h"
 
 namespace volley::config {
 
@@ -97,6 +98,11 @@ struct TestPlan {
   std::string node_id;  // default: hostname
   std::string region = "local";
   std::string run_id;
+  // Scenario mode when not empty: every iteration runs one scenario, chosen by weight.
+  // Empty: single-request mode with `request`.
+  std::vector<Scenario> scenarios;
+  std::vector<Threshold> thresholds;
+  std::vector<OutputSpec> outputs;
 };
 
 }  // namespace volley::config
