@@ -56,6 +56,9 @@ struct ThinkTime {
 // ${name} references to variables (extracted values, data-file columns).
 struct Step {
   std::string name;
+  // Where the step is written, for errors found after loading (e.g. a variable no earlier
+  // step defines): "plan.yaml:12:7: scenarios[0].steps[1]".
+  std::string origin;
   std::string method = "GET";
   std::string path = "/";
   std::vector<KeyValue> query;    // appended to the path as ?k=v&..., values URL-encoded
@@ -78,6 +81,7 @@ struct DataFile {
 
 struct Scenario {
   std::string name;
+  std::string origin;  // as Step::origin: "plan.yaml:8:5: scenarios[0]"
   double weight = 1;  // relative; > 0
   std::optional<DataFile> data;
   Nanos timeout{0};  // per request; 0 = the plan's request timeout
@@ -90,6 +94,7 @@ struct Scenario {
 // its conditions, e.g. "p(95)<200ms", "rate<0.01", "count>1000", "avg<100ms".
 struct Threshold {
   std::string metric;  // as written, e.g. request_duration_seconds{scenario="Browse"}
+  std::string origin;  // "plan.yaml:40:5: thresholds.request_duration_seconds"
   std::vector<std::string> conditions;
   bool abort_on_fail = false;
   Nanos delay_abort_eval{0};  // abortOnFail is not evaluated before this much of the run
@@ -99,6 +104,7 @@ struct Threshold {
 // module that owns `type` validates them.
 struct OutputSpec {
   std::string type;  // "cloud", "otlp", ...
+  std::string origin;  // "plan.yaml:50:5: outputs[0]", or "--out"
   std::string url;   // may be empty: the output's default
   std::vector<KeyValue> options;
 };

@@ -22,6 +22,20 @@ inline constexpr const char* kDataSent = "data_sent_bytes_total";
 inline constexpr const char* kDataReceived = "data_received_bytes_total";
 inline constexpr const char* kDroppedIterations = "dropped_iterations_total";
 inline constexpr const char* kConcurrentRequests = "concurrent_requests";
+// Scenario mode (labels in comments). `status` is "success" or "failure"; `result` of an
+// assertion is "passed" or "failed".
+inline constexpr const char* kScenarioRequests = "scenario_requests_total";      // scenario
+inline constexpr const char* kScenarioExecutions = "scenario_executions_total";  // scenario, status
+inline constexpr const char* kScenarioDuration = "scenario_duration_seconds";    // scenario
+inline constexpr const char* kStepsTotal = "scenario_steps_total";  // scenario, step, status
+inline constexpr const char* kStepDuration = "scenario_step_duration_seconds";  // scenario, step
+inline constexpr const char* kStepStatusCodes =
+    "scenario_step_status_codes_total";  // scenario, step, status_code
+inline constexpr const char* kAssertions = "scenario_assertions_total";  // scenario, step, result
+// Scenario users stopped because a sequential data file ran out of rows.
+inline constexpr const char* kDataExhausted = "scenario_data_exhausted_total";  // scenario
+inline constexpr const char* kScenarioLabel = "scenario";
+inline constexpr const char* kStepLabel = "step";
 inline constexpr const char* kStatusLabel = "status_code";
 inline constexpr const char* kCategoryLabel = "category";
 // Error category label values, in the order of engine::ErrorCategory.
