@@ -60,7 +60,7 @@ build() {
 
 fuzz_smoke() {
   # Each fuzz target runs over its seed corpus and then fuzzes for a bounded time.
-  local dir=build-fuzz seconds=${FUZZ_SECONDS:-20}
+  local dir=build-fuzz seconds=${FUZZ_SECONDS:-10}
   if [[ ! -f $dir/build.ninja ]]; then
     CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DVOLLEY_FUZZ=ON -DVOLLEY_TESTS=OFF \
       -DVOLLEY_BENCH=OFF >/dev/null
@@ -90,6 +90,16 @@ fuzz_smoke() {
   ((failed == 0))
 }
 
+# The independent OTLP decoder of the tests: the OpenTelemetry JavaScript project's generated
+# protobuf code, pinned in test/otlp_receiver/package-lock.json.
+install_otlp_receiver() {
+  if ! command -v npm >/dev/null; then install_missing nodejs npm; fi
+  if [[ ! -d test/otlp_receiver/node_modules ]]; then
+    log "installing the OTLP test receiver (npm)"
+    (cd test/otlp_receiver && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
+
 sanitized_tests() {
   # ASan+UBSan over every test; TSan over the tests that run threads (engine, metrics,
   # target, integration), building only those. Benchmarks are not built there.
@@ -100,7 +110,9 @@ sanitized_tests() {
   log "TSan build and tests"
   local tsan=(engine_target_test hostile_target_test collector_test shard_test histogram_test
     target_server_test target_timing_test event_loop_test metrics_server_test
-    prometheus_scrape_test)
+    prometheus_scrape_test scenario_test data_feeder_test otlp_output_test otlp_fault_test
+    otlp_node_test otlp_engine_test cloud_output_test cloud_output_fault_test server_test
+    store_test)
   if [[ ! -f build-tsan/build.ninja ]]; then
     cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOLLEY_WERROR=ON \
       -DVOLLEY_SANITIZE=thread -DVOLLEY_BENCH=OFF >/dev/null
@@ -122,6 +134,7 @@ case "${1:-}" in
     ;;
   test)
     install_missing "${TEST_PKGS[@]}"
+    install_otlp_receiver
     build build
     log "unit and integration tests"
     (cd build && ctest --output-on-failure -j2 --timeout 600)

@@ -11,6 +11,9 @@ int main(int argc, char** argv) {
   auto run = volley::cli::RegisterRun(app);
   auto target = volley::cli::RegisterTarget(app);
   auto demo = volley::cli::RegisterDemo(app);
+  auto validate = volley::cli::RegisterValidate(app);
+  auto node = volley::cli::RegisterNode(app);
+  auto ingest = volley::cli::RegisterIngest(app);
   if (argc <= 1) {  // bare `volley`: show what to type, not only "A subcommand is required"
     fputs(app.help().c_str(), stderr);
     return volley::cli::kExitConfig;
@@ -24,5 +27,8 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("run")) return run();
   if (app.got_subcommand("target")) return target();
   if (app.got_subcommand("demo")) return demo();
+  if (app.got_subcommand("validate")) return validate();
+  if (app.got_subcommand("node")) return node();
+  if (app.got_subcommand("ingest")) return ingest();
   return volley::cli::kExitConfig;
 }

@@ -8,10 +8,13 @@
 #include <string>
 
 #include "commands.h"
+#include "plan_check.h"
 #include "volley/common/duration.h"
 #include "volley/common/strings.h"
 #include "volley/config/env.h"
 #include "volley/config/plan_yaml.h"
+#include "volley/output/cloud_output.h"
+#include "volley/output/otlp_output.h"
 
 namespace volley::cli {
 namespace {
@@ -30,6 +33,7 @@ struct RunFlags {
   std::string cert, key, cacert, resolve;
   std::optional<std::string> metrics_addr;
   std::string metrics_linger;
+  std::vector<std::string> outs;  // --out type[=url]
   RunOutputOptions out;
 };
 
@@ -41,7 +45,8 @@ std::string EnvHelp() {
     text += line;
   }
   text +=
-      "\nExit codes: 0 success, 1 runtime failure, 2 bad configuration, 130 interrupted.\n"
+      "\nExit codes: 0 success, 1 runtime failure, 2 bad configuration, 99 a threshold "
+      "failed,\n130 interrupted.\n"
       "Examples:\n"
       "  volley run --url http://127.0.0.1:8080/ -c 50 -d 30s\n"
       "  volley run --url http://127.0.0.1:8080/ --load-model rps --rps 2000 -c 100 -d 1m\n"
@@ -130,6 +135,14 @@ Result<void> ApplyFlags(const RunFlags& f, config::TestPlan& plan) {
     plan.metrics_addr_chosen = true;
   }
   duration("--metrics-linger", f.metrics_linger, plan.metrics_linger);
+  for (const std::string& o : f.outs) {
+    config::OutputSpec spec;
+    const size_t eq = o.find('=');
+    spec.type = ToLower(o.substr(0, eq));
+    if (eq != std::string::npos) spec.url = o.substr(eq + 1);
+    spec.origin = "--out " + o;
+    plan.outputs.push_back(std::move(spec));
+  }
   if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems);
   return {};
 }
@@ -139,10 +152,13 @@ Result<void> ApplyFlags(const RunFlags& f, config::TestPlan& plan) {
 Runner RegisterRun(CLI::App& app) {
   auto f = std::make_shared<RunFlags>();
   CLI::App* cmd = app.add_subcommand("run", "Run a load test on this machine");
-  cmd->footer(EnvHelp());
+  cmd->footer(EnvHelp() + "\nOutput cloud (--out cloud=URL, or outputs: in a plan):\n" +
+              output::CloudOutput::CloudEnvDocs() +
+              "\nOutput otlp (--out otlp[=URL], or outputs: in a plan):\n" +
+              output::OtlpOutput::OtlpEnvDocs());
   cmd->add_option("plan", f->plan,
-                  "YAML test plan: config, load and a single-request scenario (optional: flags "
-                  "and environment suffice)");
+                  "YAML test plan: config, load, scenarios, thresholds, outputs (optional: "
+                  "flags and environment suffice for one request)");
   cmd->add_option("-u,--url", f->url, "Target URL (TARGET_URL)");
   cmd->add_option("-X,--method", f->method, "HTTP method (REQUEST_TYPE, default GET)");
   cmd->add_option("-H,--header", f->headers, "Header 'Name: value' (repeatable; CUSTOM_HEADERS)");
@@ -185,6 +201,10 @@ Runner RegisterRun(CLI::App& app) {
   cmd->add_option("--metrics-linger", f->metrics_linger,
                   "Keep /metrics up after the test until one scrape saw the final values, at "
                   "most this long, if anything scraped during the run (METRICS_LINGER, 5s)");
+  cmd->add_option("-o,--out", f->outs,
+                  "Push measurements while running: cloud=URL (k6 v2 protocol, e.g. to volley "
+                  "ingest) or otlp[=URL] (OpenTelemetry); repeatable")
+      ->type_name("TYPE[=URL]");
   cmd->add_option("--summary-export", f->out.summary_export, "Write the summary as JSON here");
   cmd->add_flag("-q,--quiet", f->out.quiet, "No live progress line");
   return [f]() -> int {
@@ -198,8 +218,8 @@ Runner RegisterRun(CLI::App& app) {
       return ReportError(r.error(), "environment");
     }
     if (auto r = ApplyFlags(*f, plan); !r) return ReportError(r.error(), "flags");
-    if (auto r = config::Validate(plan); !r) return ReportError(r.error(), "configuration");
     config::FillIdentity(plan);
+    if (auto r = CheckPlan(plan); !r) return ReportError(r.error(), "configuration");
     return RunPlan(plan, f->out);
   };
 }

@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "commands.h"
+#include "plan_check.h"
+#include "run_support.h"
 #include "volley/common/duration.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/collector.h"
@@ -111,6 +113,39 @@ int ReportError(const Error& error, const char* context) {
   return error.code == ErrorCode::kInvalidArgument ? kExitConfig : kExitRuntime;
 }
 
+output::Summary FinalSummary(const config::TestPlan& plan, const engine::RunInfo& info,
+                             const metrics::Snapshot& snapshot,
+                             const std::vector<metrics::CompiledThreshold>& thresholds) {
+  output::RunFacts facts;
+  facts.elapsed = info.elapsed;
+  facts.interrupted = info.interrupted;
+  facts.abandoned = info.abandoned;
+  facts.threads = info.threads;
+  facts.connections = info.connections;
+  facts.open_model = info.open_model;
+  facts.first_errors = info.first_errors;
+  facts.target = TargetText(plan);
+  facts.load_model = DescribeLoad(plan);
+  facts.plan_order = PlanOrderOf(plan);
+  output::Summary summary = output::Summarize(snapshot, facts);
+  for (const auto& t : thresholds) {
+    for (auto& r : metrics::Evaluate(t, snapshot, info.elapsed)) {
+      summary.thresholds.push_back(std::move(r));
+    }
+  }
+  return summary;
+}
+
+output::PlanOrder PlanOrderOf(const config::TestPlan& plan) {
+  output::PlanOrder order;
+  for (const config::Scenario& sc : plan.scenarios) {
+    std::vector<std::string> steps;
+    for (const config::Step& st : sc.steps) steps.push_back(st.name);
+    order.emplace_back(sc.name, std::move(steps));
+  }
+  return order;
+}
+
 std::string DescribeLoad(const config::TestPlan& plan) {
   const auto& l = plan.load;
   char buf[160];
@@ -135,11 +170,25 @@ std::string DescribeLoad(const config::TestPlan& plan) {
 
 int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
   signal(SIGPIPE, SIG_IGN);
+  auto thresholds = CompileThresholds(plan);
+  if (!thresholds) return ReportError(thresholds.error(), "plan");
   auto engine = engine::Engine::Create(plan);
   if (!engine) return ReportError(engine.error(), "setup");
-  // Only the last interval is read (progress); a short ring keeps memory flat on long runs
-  // until an output that plots intervals needs more (with a sparse interval form).
-  metrics::Collector collector(MonotonicNow(), /*max_intervals=*/16);
+  // Outputs read the last intervals (progress, the cloud push a few seconds behind); a
+  // short ring keeps memory flat on long runs.
+  const Nanos collector_start = MonotonicNow();
+  metrics::Collector collector(collector_start, /*max_intervals=*/64);
+  output::OutputContext context;
+  context.collector_start = collector_start;
+  context.wall_start_unix_nanos = std::chrono::duration_cast<Nanos>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count();
+  context.run_id = plan.run_id;
+  context.node_id = plan.node_id;
+  context.region = plan.region;
+  context.metric_namespace = plan.metric_namespace;
+  auto outputs = CreateOutputs(plan, context);
+  if (!outputs) return ReportError(outputs.error(), "outputs");
   std::atomic<output::MetricsServer*> lingering{nullptr};
   // Ctrl-C stops the run; during the final linger, it ends the linger.
   SignalGuard guard([&] {
@@ -148,6 +197,15 @@ int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
   });
   auto metrics_server = StartMetrics(plan, collector);
   if (!metrics_server) return ReportError(metrics_server.error(), "metrics endpoint");
+  OutputSet pushes(std::move(*outputs));
+  if (auto r = pushes.Start(collector); !r) return ReportError(r.error(), "outputs");
+  std::vector<bool> abort_on_fail;
+  std::vector<Nanos> delays;
+  for (const config::Threshold& t : plan.thresholds) {
+    abort_on_fail.push_back(t.abort_on_fail);
+    delays.push_back(t.delay_abort_eval);
+  }
+  AbortWatch abort_watch(*thresholds, abort_on_fail, delays);
   output::ProgressPrinter printer(stderr, isatty(STDERR_FILENO) == 1);
   Result<engine::RunInfo> info;
   bool interrupted = false;
@@ -158,6 +216,9 @@ int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
     fprintf(stderr, "volley: %s -> %s, %d connections, %s\n", DescribeLoad(plan).c_str(),
             TargetText(plan).c_str(), plan.workers, bound.c_str());
     info = (*engine)->Run(collector, [&](const engine::Progress& p) {
+      if (abort_watch.ShouldAbort(collector, p.elapsed) || pushes.WantsAbort()) {
+        (*engine)->RequestStop();
+      }
       if (out.quiet) return;
       printer.Update(output::ProgressFigures{p.elapsed, p.duration, p.interval_rps, p.requests,
                                              p.errors, p.p95_seconds, p.in_flight, p.stopping});
@@ -165,19 +226,12 @@ int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
     printer.Finish();
     interrupted = guard.interrupted();
   }
+  pushes.Stop();
   if (!info) return ReportError(info.error(), "run");
-  output::RunFacts facts;
-  facts.elapsed = info->elapsed;
-  facts.interrupted = info->interrupted;
-  facts.abandoned = info->abandoned;
-  facts.threads = info->threads;
-  facts.connections = info->connections;
-  facts.open_model = info->open_model;
-  facts.first_errors = info->first_errors;
-  facts.target = TargetText(plan);
-  facts.load_model = DescribeLoad(plan);
-  const output::Summary summary = output::Summarize(collector.Cumulative(), facts);
+  const output::Summary summary = FinalSummary(plan, *info, collector.Cumulative(), *thresholds);
   fputs(output::FormatReport(summary).c_str(), stdout);
+  for (const std::string& line : pushes.ReportLines()) printf("%s\n", line.c_str());
+  if (!abort_watch.reason().empty()) printf("%s\n", abort_watch.reason().c_str());
   fflush(stdout);
   if (!out.summary_export.empty()) {
     std::ofstream file(out.summary_export);
@@ -198,7 +252,8 @@ int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
     (*metrics_server)->WaitForScrapeAfter(seen, plan.metrics_linger);
   }
   lingering.store(nullptr);
-  return interrupted || guard.interrupted() ? kExitInterrupted : kExitOk;
+  if (interrupted || guard.interrupted()) return kExitInterrupted;
+  return metrics::AnyFailed(summary.thresholds) ? kExitThresholds : kExitOk;
 }
 
 }  // namespace volley::cli

@@ -16,6 +16,7 @@ struct TargetFlags {
   int threads = 0;
   std::string latency, status_mix, stall;
   std::string body_size = "13";
+  std::string body;
 };
 
 Result<TargetOptions> BuildOptions(const TargetFlags& f) {
@@ -49,6 +50,7 @@ Result<TargetOptions> BuildOptions(const TargetFlags& f) {
       note("--stall", s.error());
     }
   }
+  o.body = f.body;
   auto size = ParseSize(f.body_size);
   size ? void(o.body_size = static_cast<size_t>(*size)) : note("--body-size", size.error());
   if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems);
@@ -75,6 +77,9 @@ Runner RegisterTarget(CLI::App& app) {
   cmd->add_option("--stall", f->stall, "Stop answering for D every P, e.g. 1s/5s");
   cmd->add_option("--body-size", f->body_size, "Response body size in bytes (4k, 1m ...)")
       ->capture_default_str();
+  cmd->add_option("--body", f->body,
+                  "A fixed response body instead, e.g. '{\"id\":7}' (served as JSON when it "
+                  "starts with { or [)");
   return [f]() -> int {
     auto options = BuildOptions(*f);
     if (!options) return ReportError(options.error(), "target");

@@ -73,6 +73,10 @@ class Connection final : public IoHandler, public Timer {
   void Send(std::string_view request, bool head);
   // Closes without calling the owner.
   void Close();
+  // Scenario mode: the timeout of the next requests, and what the parser keeps of their
+  // responses (see ResponseParser::set_capture). Call between requests.
+  void set_request_timeout(Nanos timeout) { request_timeout_ = timeout; }
+  void set_capture(bool headers, size_t max_body) { parser_.set_capture(headers, max_body); }
 
   State state() const { return state_; }
   bool idle() const { return state_ == State::kIdle; }

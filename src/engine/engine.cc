@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "scenario_program.h"
 #include "tls_context.h"
 #include "volley/common/strings.h"
 #include "volley/engine/measurements.h"
@@ -21,6 +22,7 @@ namespace volley::engine {
 struct Engine::Impl {
   config::TestPlan plan;
   std::unique_ptr<TlsContext> tls;
+  std::unique_ptr<ScenarioProgram> program;  // scenario mode
   RunShared shared;
   std::vector<std::unique_ptr<Worker>> workers;
   std::mutex mu;
@@ -93,6 +95,13 @@ std::string SerializeRequest(const config::TestPlan& plan) {
   return out;
 }
 
+Result<void> CheckScenarios(const config::TestPlan& plan) {
+  if (plan.scenarios.empty()) return {};
+  auto program = CompileScenarios(plan);
+  if (!program) return tl::unexpected(program.error());
+  return {};
+}
+
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
@@ -107,6 +116,12 @@ Result<std::unique_ptr<Engine>> Engine::Create(const config::TestPlan& plan) {
     if (!tls) return tl::unexpected(tls.error());
     impl->tls = std::move(*tls);
     impl->shared.tls = impl->tls.get();
+  }
+  if (!plan.scenarios.empty()) {
+    auto program = CompileScenarios(plan);
+    if (!program) return tl::unexpected(program.error());
+    impl->program = std::move(*program);
+    impl->shared.program = impl->program.get();
   }
   impl->shared.request = SerializeRequest(plan);
   impl->shared.head = plan.request.method == "HEAD";

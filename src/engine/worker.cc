@@ -37,10 +37,16 @@ Worker::Worker(const RunShared& shared, const WorkerShare& share, metrics::Colle
   deadline_timer_.fn = &Worker::OnDeadline;
   grace_timer_.fn = &Worker::OnGraceOver;
   BindMetrics();
+  if (shared.program) {
+    BindScenarioMetrics();
+    rng_.seed(static_cast<uint64_t>(MonotonicNow().count()) ^
+              (static_cast<uint64_t>(share.index) << 32));
+  }
 }
 
 Worker::~Worker() {
   for (auto* t : {&pace_timer_, &tick_timer_, &deadline_timer_, &grace_timer_}) loop_.Cancel(t);
+  for (auto& u : users_) loop_.Cancel(u.get());
   connections_.clear();
 }
 
@@ -86,6 +92,16 @@ void Worker::Run() {
         shared_.connect_timeout, shared_.request_timeout, static_cast<uint32_t>(i)));
   }
   connect_failures_.assign(connections_.size(), 0);
+  if (shared_.program) {
+    for (auto& c : connections_) {
+      auto u = std::make_unique<VirtualUser>();
+      u->worker = this;
+      u->connection = c.get();
+      u->vars = scenario::Variables(&shared_.program->variables);
+      users_.push_back(std::move(u));
+    }
+    active_users_ = static_cast<int>(users_.size());
+  }
   next_tick_ = shared_.start + shared_.tick;
   loop_.Arm(&tick_timer_, next_tick_);
   loop_.Arm(&deadline_timer_, shared_.deadline);
@@ -99,7 +115,12 @@ void Worker::Run() {
 }
 
 void Worker::RequestStop() {
-  loop_.Post([this] { BeginStop(); });
+  loop_.Post([this] {
+    interrupting_ = true;
+    InterruptUsers();
+    BeginStop();
+    MaybeFinish();
+  });
 }
 
 // ---- closed model -------------------------------------------------------------------
@@ -110,6 +131,10 @@ void Worker::StartIteration(Connection& c) {
     return;
   }
   --budget_;
+  if (shared_.program) {
+    StartScenarioIteration(c, loop_.Now());
+    return;
+  }
   ++in_flight_;
   c.tag = loop_.Now();
   c.Send(shared_.request, shared_.head);
@@ -168,6 +193,10 @@ void Worker::OnPace() {
 }
 
 void Worker::Dispatch(Connection& c, Nanos intended) {
+  if (shared_.program) {
+    StartScenarioIteration(c, intended);
+    return;
+  }
   ++in_flight_;
   c.tag = intended;
   c.Send(shared_.request, shared_.head);
@@ -177,6 +206,12 @@ void Worker::Dispatch(Connection& c, Nanos intended) {
 
 void Worker::OnReady(Connection& c) {
   connect_failures_[c.id()] = 0;
+  if (shared_.program && users_[c.id()]->phase != VirtualUser::Phase::kIdle) {
+    // A user mid-iteration: its waiting step goes now; a sleeping one keeps the connection.
+    VirtualUser& u = *users_[c.id()];
+    if (u.phase == VirtualUser::Phase::kWaiting) SendStep(c, u, u.intended);
+    return;
+  }
   if (!open_) {
     StartIteration(c);
   } else if (queue_size_ > 0) {
@@ -192,6 +227,24 @@ void Worker::OnReady(Connection& c) {
 }
 
 void Worker::OnResponse(Connection& c, const ResponseParser& response) {
+  RecordResponse(c, response);
+  if (shared_.program) {
+    OnScenarioResponse(c, response);
+    if (AwaitsReconnect(c)) Reconnect(c);  // Connection: close
+    MaybeFinish();
+    return;
+  }
+  c.tag = Nanos(0);
+  --in_flight_;
+  if (c.idle()) {
+    OnReady(c);
+  } else {
+    Reconnect(c);  // the server closed it (Connection: close)
+    MaybeFinish();
+  }
+}
+
+void Worker::RecordResponse(Connection& c, const ResponseParser& response) {
   const RequestTimings& t = c.timings();
   const int code = response.status_code();
   m_.requests->value += 1;
@@ -216,14 +269,6 @@ void Worker::OnResponse(Connection& c, const ResponseParser& response) {
   }
   m_.blocked->RecordUnits(Micros(t.send_start - c.tag - connect_cost));
   if (m_.intended) m_.intended->RecordUnits(Micros(t.done - c.tag));
-  c.tag = Nanos(0);
-  --in_flight_;
-  if (c.idle()) {
-    OnReady(c);
-  } else {
-    Reconnect(c);  // the server closed it (Connection: close)
-    MaybeFinish();
-  }
 }
 
 void Worker::CountFailure(ErrorCategory category, const char* what) {
@@ -234,6 +279,10 @@ void Worker::CountFailure(ErrorCategory category, const char* what) {
 }
 
 void Worker::OnFailure(Connection& c, ErrorCategory category, const char* what) {
+  if (shared_.program) {
+    OnScenarioFailure(c, category, what);
+    return;
+  }
   // An idle pooled connection that failed leaves the pool until it reconnects.
   LeavePool(c);
   if (c.tag != Nanos(0)) {
@@ -285,12 +334,12 @@ void Worker::Reconnect(Connection& c) {
   // Closed model: once the budget is spent no user starts another iteration, so there is
   // nothing to reconnect for (and a target refusing the reconnect would otherwise keep
   // the run alive until its deadline).
-  if (!open_ && budget_ == 0) {
+  if (!open_ && budget_ == 0 && !UserNeedsConnection(c)) {
     BeginStop();
     return;
   }
   // While stopping, only connections that queued arrivals still need are reopened.
-  if (stopping_ && (!open_ || queue_size_ == 0)) return;
+  if (stopping_ && (!open_ || queue_size_ == 0) && !UserNeedsConnection(c)) return;
   const uint32_t n = connect_failures_[c.id()];
   // Back off only after connect failures, so a dead target does not spin the CPU:
   // 1 ms, 2 ms, ... up to 1 s.
@@ -321,7 +370,7 @@ void Worker::BeginStop() {
   // wait for them (open models drain their queue within the grace period).
   if (queue_size_ == 0) {
     for (auto& c : connections_) {
-      if (!c->busy() && c->tag == Nanos(0)) c->Close();
+      if (!c->busy() && c->tag == Nanos(0) && !UserNeedsConnection(*c)) c->Close();
     }
     for (Connection* c : idle_) c->pool_slot = -1;
     idle_.clear();
@@ -343,6 +392,7 @@ void Worker::OnGraceOver() {
 void Worker::Finish() {
   finished_ = true;
   for (auto* t : {&pace_timer_, &tick_timer_, &deadline_timer_, &grace_timer_}) loop_.Cancel(t);
+  for (auto& u : users_) loop_.Cancel(u.get());
   for (auto& c : connections_) c->Close();
 }
 

@@ -7,10 +7,13 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "connection.h"
+#include "scenario_program.h"
+#include "virtual_user.h"
 #include "volley/common/event_loop.h"
 #include "volley/engine/rate_schedule.h"
 #include "volley/metrics/collector.h"
@@ -24,6 +27,7 @@ struct RunShared {
   const TlsContext* tls = nullptr;
   std::string request;  // the serialized request of single-request mode
   bool head = false;
+  const ScenarioProgram* program = nullptr;  // scenario mode when set
   std::optional<RateSchedule> schedule;  // open models only
   Nanos start{0};                        // T0: arrival times are relative to it
   Nanos deadline{0};                     // T0 + duration
@@ -64,6 +68,9 @@ class Worker final : public ConnectionOwner {
   void OnFailure(Connection& c, ErrorCategory category, const char* what) override;
   void OnIdleClosed(Connection& c) override;
 
+  // A user's think time or retry delay is over (VirtualUser's timer).
+  void OnUserTimer(VirtualUser& u);
+
  private:
   // A Timer that calls a member function.
   struct MemberTimer final : Timer {
@@ -87,6 +94,28 @@ class Worker final : public ConnectionOwner {
   void Reconnect(Connection& c);
   void LeavePool(Connection& c);
   void ScheduleNextArrival();
+  void RecordResponse(Connection& c, const ResponseParser& response);
+
+  // Scenario mode (worker_scenario.cc). Each connection carries one virtual user.
+  void BindScenarioMetrics();
+  void StartScenarioIteration(Connection& c, Nanos intended);
+  // Sends the user's current step if the connection is idle; otherwise it goes when the
+  // connection is ready.
+  void SendStep(Connection& c, VirtualUser& u, Nanos intended);
+  void OnScenarioResponse(Connection& c, const ResponseParser& response);
+  void OnScenarioFailure(Connection& c, ErrorCategory category, const char* what);
+  // The current step is over (`ok` or not): retry it, think, go on, or end the iteration.
+  void AfterStep(Connection& c, VirtualUser& u, bool ok, bool retryable);
+  void NextStep(Connection& c, VirtualUser& u);
+  // Ends the user's iteration; `interrupted` (the test stopped) counts no execution. Then
+  // the connection serves the next iteration, or reconnects.
+  void EndIteration(Connection& c, VirtualUser& u, bool interrupted);
+  void CountStepOutcome(const VirtualUser& u, bool ok);
+  void InterruptUsers();
+  void LogOnce(const std::string& message);
+  bool UserNeedsConnection(const Connection& c) const;
+  // Closed and no reconnect scheduled.
+  static bool AwaitsReconnect(const Connection& c);
 
   const RunShared& shared_;
   const WorkerShare share_;
@@ -119,6 +148,10 @@ class Worker final : public ConnectionOwner {
   Nanos next_tick_{0};
   bool open_ = false;
   bool stopping_ = false;
+  // Scenario mode: set by RequestStop (Ctrl-C, an abort): users stop after their current
+  // request. At the end of the schedule, the duration or the iteration budget, iterations
+  // already started run to their end (within the grace period).
+  bool interrupting_ = false;
   bool finished_ = false;
   uint64_t budget_;
   int64_t in_flight_ = 0;  // iterations on the wire (open: plus queued ones, see below)
@@ -131,6 +164,15 @@ class Worker final : public ConnectionOwner {
   std::vector<Nanos> queue_;  // ring of intended times waiting for a connection
   size_t queue_head_ = 0, queue_size_ = 0;
   std::vector<Connection*> idle_;
+  // Scenario mode.
+  std::vector<std::unique_ptr<VirtualUser>> users_;  // by connection id
+  std::vector<ScenarioMetrics> scenario_metrics_;    // by scenario index
+  std::vector<scenario::HeaderField> headers_;       // of the response being processed
+  scenario::JsonBodyCache json_cache_;
+  std::string body_buffer_;
+  std::string scratch_;
+  std::mt19937_64 rng_;
+  int active_users_ = 0;  // closed model: users whose data file has not run out
 
   std::atomic<int64_t> in_flight_published_{0};
 };

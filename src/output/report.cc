@@ -1,17 +1,18 @@
 #include <cstdio>
 
+#include "scenario_report.h"
 #include "volley/output/progress.h"
 #include "volley/output/summary.h"
 
 namespace volley::output {
-namespace {
 
-// Right-aligns `s` in `width` columns, counting UTF-8 characters (µ is two bytes).
 std::string PadLeft(const std::string& s, size_t width) {
   size_t chars = 0;
   for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
   return chars >= width ? s : std::string(width - chars, ' ') + s;
 }
+
+namespace {
 
 void LatencyRow(std::string& out, const std::string& name, const LatencySummary& l) {
   char buf[32];
@@ -93,6 +94,8 @@ std::string FormatReport(const Summary& s) {
   for (const auto& [category, why] : s.facts.first_errors) {
     out += "  first " + category + ": " + why + Hint(category, why) + "\n";
   }
+  AppendScenarioReport(out, s.scenarios);
+  AppendThresholdReport(out, s.thresholds);
   return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "scenario_report.h"
 #include "volley/metrics/names.h"
 
 namespace volley::output {
@@ -29,24 +30,16 @@ Summary Summarize(const metrics::Snapshot& snap, const RunFacts& facts) {
   s.requests_total = static_cast<uint64_t>(std::llround(snap.SumCounter(names::kRequests)));
   s.rps = s.duration_s > 0 ? static_cast<double>(s.requests_total) / s.duration_s : 0;
   for (const char* c : names::kCategories) s.errors[c] = 0;
-  // Labels are found by name: series may carry others (node_id, scenario, ...) that sort
-  // before these.
-  auto label = [](const metrics::SeriesKey& key, std::string_view name) -> const std::string* {
-    for (const auto& [k, v] : key.labels) {
-      if (k == name) return &v;
-    }
-    return nullptr;
-  };
   for (const auto& [key, value] : snap) {
     const auto* counter = std::get_if<metrics::Counter>(&value);
     if (!counter) continue;
-    const auto n = static_cast<uint64_t>(std::llround(counter->value));
+    const uint64_t n = CounterValue(*counter);
     if (key.name == names::kStatusCodes) {
-      if (const std::string* code = label(key, names::kStatusLabel); code && n > 0) {
+      if (const std::string* code = FindLabel(key, names::kStatusLabel); code && n > 0) {
         s.status_codes[*code] += n;
       }
     } else if (key.name == names::kErrors) {
-      if (const std::string* category = label(key, names::kCategoryLabel)) {
+      if (const std::string* category = FindLabel(key, names::kCategoryLabel)) {
         s.errors[*category] += n;
         s.errors_total += n;
       }
@@ -67,10 +60,9 @@ Summary Summarize(const metrics::Snapshot& snap, const RunFacts& facts) {
   for (const auto& [label, name] : phases) {
     s.phases.emplace_back(label, Summarize(snap.MergedTrend(name)));
   }
+  s.scenarios = SummarizeScenarios(snap, s.duration_s, facts.plan_order);
   return s;
 }
-
-namespace {
 
 nlohmann::json LatencyJson(const LatencySummary& l) {
   auto ms = [](double seconds) { return std::round(seconds * 1e6) / 1e3; };  // µs precision
@@ -78,8 +70,6 @@ nlohmann::json LatencyJson(const LatencySummary& l) {
           {"p50", ms(l.p50)}, {"p90", ms(l.p90)},   {"p95", ms(l.p95)},
           {"p99", ms(l.p99)}, {"p999", ms(l.p999)}, {"max", ms(l.max)}};
 }
-
-}  // namespace
 
 nlohmann::json ToJson(const Summary& s) {
   nlohmann::json j;
@@ -104,6 +94,9 @@ nlohmann::json ToJson(const Summary& s) {
   j["target"] = s.facts.target;
   j["load_model"] = s.facts.load_model;
   j["first_errors"] = s.facts.first_errors;
+  j["scenarios"] = ScenariosJson(s.scenarios);
+  j["thresholds"] = ThresholdsJson(s.thresholds);
+  j["thresholds_failed"] = s.thresholds_failed();
   return j;
 }
 

@@ -122,17 +122,23 @@ std::string MakeBody(size_t size) {
   return body;
 }
 
-ResponseTable::ResponseTable(const std::vector<int>& codes, size_t body_size) : codes_(codes) {
+ResponseTable::ResponseTable(const std::vector<int>& codes, size_t body_size,
+                             std::string_view fixed_body)
+    : codes_(codes) {
+  if (!fixed_body.empty()) body_size = fixed_body.size();
+  const bool json = !fixed_body.empty() && (fixed_body[0] == '{' || fixed_body[0] == '[');
+  const std::string_view content_type = json ? "application/json" : "text/plain";
+  auto make = [&] { return fixed_body.empty() ? MakeBody(body_size) : std::string(fixed_body); };
   const bool inline_body = body_size <= kInlineBodyLimit;
-  const std::string body = inline_body ? MakeBody(body_size) : std::string();
-  if (!inline_body) large_body_ = MakeBody(body_size);
+  const std::string body = inline_body ? make() : std::string();
+  if (!inline_body) large_body_ = make();
   responses_.resize(codes_.size());
   for (size_t i = 0; i < codes_.size(); ++i) {
     const int code = codes_[i];
     for (int c = 0; c < 3; ++c) {
       PreparedResponse& r = responses_[i][c];
       const size_t size = BodyAllowed(code) ? body_size : 0;
-      r.bytes = BuildHead(code, "text/plain", size, static_cast<ConnectionHeader>(c), {});
+      r.bytes = BuildHead(code, content_type, size, static_cast<ConnectionHeader>(c), {});
       r.head_size = r.bytes.size();
       if (size > 0 && inline_body) r.bytes += body;
       if (size > 0 && !inline_body) r.tail = large_body_;

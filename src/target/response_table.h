@@ -43,8 +43,10 @@ class ResponseTable {
   // Bodies up to this size are stored inline in each response (one contiguous write).
   static constexpr size_t kInlineBodyLimit = 64 * 1024;
 
-  // Builds a response for each code in `codes` with a body of `body_size` bytes.
-  ResponseTable(const std::vector<int>& codes, size_t body_size);
+  // Builds a response for each code in `codes` with a body of `body_size` bytes, or with
+  // `fixed_body` when it is not empty (served as application/json when it starts with '{'
+  // or '[', text/plain otherwise).
+  ResponseTable(const std::vector<int>& codes, size_t body_size, std::string_view fixed_body = {});
 
   // The response for `code`, or nullptr when `code` was not in the constructor's list.
   const PreparedResponse* Find(int code, ConnectionHeader connection) const;

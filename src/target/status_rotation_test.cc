@@ -43,6 +43,15 @@ TEST(StatusRotationTest, ThreeWayMixRepeatsEverySumOfWeights) {
 
 TEST(ResponseTableTest, BuildsExactBytes) {
   ResponseTable table({200, 204}, 13);
+  {
+    ResponseTable json({200}, 13, R"({"id":7})");
+    const PreparedResponse* r = json.Find(200, ConnectionHeader{});
+    ASSERT_NE(r, nullptr);
+    EXPECT_NE(r->bytes.find("Content-Type: application/json\r\nContent-Length: 8\r\n"),
+              std::string::npos)
+        << r->bytes;
+    EXPECT_EQ(r->bytes.substr(r->bytes.size() - 8), R"({"id":7})");
+  }
   const PreparedResponse* ok = table.Find(200, ConnectionHeader::kNone);
   ASSERT_NE(ok, nullptr);
   EXPECT_EQ(ok->bytes,

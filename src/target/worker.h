@@ -22,7 +22,7 @@ class Connection;
 // Immutable after TargetServer::Start() and read by every worker.
 struct SharedState {
   SharedState(const TargetOptions& o, const std::vector<int>& codes)
-      : options(o), table(codes, o.body_size) {}
+      : options(o), table(codes, o.body_size, o.body) {}
 
   TargetOptions options;
   ResponseTable table;

@@ -21,12 +21,10 @@
 #include <thread>
 #include <vector>
 
+#include "integration/cli_harness.h"
 #include "integration/subprocess.h"
 #include "volley/config/env.h"
 
-#ifndef VOLLEY_BINARY
-#error "VOLLEY_BINARY must name the volley executable"
-#endif
 
 namespace volley {
 namespace {
@@ -40,59 +38,17 @@ using testing::ReadFile;
 using testing::SteadyClock;
 using testing::Subprocess;
 using testing::TempDir;
-
-constexpr milliseconds kQuick(10'000);  // deadline for a child that should end at once
-constexpr milliseconds kRunDeadline(20'000);
-
-double SecondsSince(SteadyClock::time_point t) {
-  return std::chrono::duration<double>(SteadyClock::now() - t).count();
-}
-
-// The environment of every child: ours without any variable volley reads, so a developer's
-// TARGET_URL cannot leak into a test.
-Env CleanEnv(std::map<std::string, std::string> set = {}) {
-  Env env;
-  for (const auto& doc : config::EnvVarDocs()) env.unset.emplace_back(doc.name);
-  env.set = std::move(set);
-  return env;
-}
-
-std::vector<std::string> Argv(std::vector<std::string> args) {
-  args.insert(args.begin(), VOLLEY_BINARY);
-  return args;
-}
-
-// A finished volley process.
-struct Outcome {
-  ExitStatus status;
-  std::string out, err, command;
-  double seconds = 0;
-  std::string Diagnostics() const {
-    return "command: " + command + "\nstatus: " + status.Describe() + "\n--- stdout ---\n" + out +
-           "\n--- stderr ---\n" + err;
-  }
-};
-
-// Runs volley to completion (killed after `deadline`).
-Outcome RunVolley(const std::vector<std::string>& args, const Env& env = CleanEnv(),
-                  milliseconds deadline = kRunDeadline) {
-  Outcome o;
-  std::string error;
-  const auto start = SteadyClock::now();
-  auto p = Subprocess::Spawn(Argv(args), env, &error);
-  if (!p) {
-    o.err = "spawn failed: " + error;
-    return o;
-  }
-  o.status = p->Wait(deadline);
-  o.seconds = SecondsSince(start);
-  o.out = p->Stdout();
-  o.err = p->Stderr();
-  o.command = p->command();
-  return o;
-}
-
-json ParseJson(const std::string& text) { return json::parse(text, nullptr, false); }
+using testing::Argv;
+using testing::CleanEnv;
+using testing::kQuick;
+using testing::kRunDeadline;
+using testing::Outcome;
+using testing::ParseJson;
+using testing::RunVolley;
+using testing::SecondsSince;
+using testing::StartTarget;
+using testing::StopTarget;
+using testing::Target;
 
 // ---- raw HTTP on 127.0.0.1 -------------------------------------------------------------
 
@@ -255,46 +211,6 @@ size_t Count(const std::string& hay, const std::string& needle) {
   size_t n = 0;
   for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
   return n;
-}
-
-// ---- the target process ----------------------------------------------------------------
-
-struct Target {
-  std::unique_ptr<Subprocess> proc;
-  uint16_t port = 0;
-  SteadyClock::time_point spawned;  // no later than the server's start (stall windows)
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
-};
-
-// Starts `volley target --listen 127.0.0.1:0 <flags>` and reads its port from stderr.
-::testing::AssertionResult StartTarget(const std::vector<std::string>& flags, Target* t) {
-  std::vector<std::string> args = {"target", "--listen", "127.0.0.1:0"};
-  args.insert(args.end(), flags.begin(), flags.end());
-  std::string error;
-  t->spawned = SteadyClock::now();
-  t->proc = Subprocess::Spawn(Argv(args), CleanEnv(), &error);
-  if (!t->proc) return ::testing::AssertionFailure() << "spawn: " << error;
-  static const std::regex kListening(R"(listening on 127\.0\.0\.1:(\d+) )");
-  const auto listening = [](const std::string& text) {
-    return std::regex_search(text, kListening);
-  };
-  if (!t->proc->WaitForStderr(listening, kQuick)) {
-    return ::testing::AssertionFailure() << "no 'listening on' line\n" << t->proc->Diagnostics();
-  }
-  const std::string err = t->proc->Stderr();
-  std::smatch m;
-  std::regex_search(err, m, kListening);
-  t->port = static_cast<uint16_t>(std::stoi(m[1].str()));
-  return ::testing::AssertionSuccess();
-}
-
-// SIGTERMs the target; returns its exit status and the stats JSON it printed on stdout.
-ExitStatus StopTarget(Target& t, json* printed) {
-  t.proc->Signal(SIGTERM);
-  ExitStatus s = t.proc->Wait(kQuick);
-  const std::string out = t.proc->Stdout();
-  *printed = ParseJson(out);
-  return s;
 }
 
 // The "requests" figure of the text report, e.g. "  requests         1,234  (56.7/s)".
@@ -675,7 +591,7 @@ TEST(CliTest, HelpAndVersion) {
     EXPECT_NE(run_help.out.find(doc.name), std::string::npos) << doc.name << " is undocumented";
   }
   EXPECT_NE(run_help.out.find("Exit codes: 0 success, 1 runtime failure, 2 bad configuration, "
-                              "130 interrupted"),
+                              "99 a threshold failed,\n130 interrupted"),
             std::string::npos)
       << run_help.out;
 

@@ -13,10 +13,22 @@ namespace volley::config {
 // reported, one per line, as "file:line:column: path: message"; unknown keys are errors
 // with a suggestion when a known key is close.
 //
-// This build runs single-request plans: `scenarios` may hold one scenario with one step
-// (its request becomes the plan's request). Multi-step scenarios, extraction, assertions,
-// think time and data files are recognised and refused with a clear message.
+// Scenarios go to TestPlan::scenarios (paths joined to the base URL's path; data-file paths
+// made relative to the plan's directory); `thresholds:` and `outputs:` are kept as written,
+// with their origins, for the modules that own them to check (see cli's validation). What
+// only the system can check (data files exist, variables are defined, regular expressions
+// compile) is checked by the engine before the run.
 Result<TestPlan> ParsePlanYaml(std::string_view text, const std::string& file);
+
+// ParsePlanYaml for tools that report every problem at once (`volley validate`): the plan
+// holds whatever could be read, even when there are problems, so that the checks of later
+// stages (scenarios, thresholds) can run on it too.
+struct PlanRead {
+  TestPlan plan;
+  bool structured = false;  // the text was YAML with a mapping at the top
+  std::string problems;     // one per line; empty when the plan is valid
+};
+PlanRead ReadPlanYaml(std::string_view text, const std::string& file);
 
 // Reads and parses a file; errors name the path.
 Result<TestPlan> LoadPlanFile(const std::string& path);

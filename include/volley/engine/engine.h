@@ -69,6 +69,12 @@ class Engine {
   std::unique_ptr<Impl> impl_;
 };
 
+// What the engine checks of a plan before running it, without touching the network: the
+// scenarios compile (regular expressions, JSON paths, ${variables} that something sets)
+// and their data files load. Every problem on its own line, prefixed with its origin
+// ("plan.yaml:12:7: scenarios[0].steps[1]: ..."). Engine::Create checks the same.
+Result<void> CheckScenarios(const config::TestPlan& plan);
+
 // "GET /path HTTP/1.1\r\nHost: ...\r\n...\r\n\r\nbody" for single-request mode.
 std::string SerializeRequest(const config::TestPlan& plan);
 

@@ -47,6 +47,7 @@ struct TargetOptions {
   Nanos stall_duration{0};               // see StallSpec; both 0 = never stall
   Nanos stall_period{0};
   size_t body_size = 13;  // 13 = "Hello, world\n"; other sizes repeat that text
+  std::string body;       // a fixed body instead (JSON when it starts with '{' or '[')
 };
 
 // "20ms" (fixed) or "10ms-30ms" (uniform range), each side a volley duration (ParseDuration:

@@ -1,0 +1,71 @@
+// The push outputs of a run: `outputs:` in the plan and --out on the command line.
+#include "volley/output/cloud_output.h"
+#include "volley/output/otlp_output.h"
+#include "plan_check.h"
+
+#include <cstdio>
+
+extern char** environ;
+
+namespace volley::cli {
+namespace {
+
+// The process environment as a map (outputs read K6_CLOUD_*, VOLLEY_CLOUD_*, OTEL_*).
+std::map<std::string, std::string> EnvironMap() {
+  std::map<std::string, std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string entry(*e);
+    const size_t eq = entry.find('=');
+    if (eq != std::string::npos) env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
+  }
+  return env;
+}
+
+Result<std::unique_ptr<output::Output>> CreateOne(const config::OutputSpec& spec,
+                                                  const std::map<std::string, std::string>& env,
+                                                  const output::OutputContext& context) {
+  if (spec.type == "cloud") {
+    auto o = output::CloudOutput::Create(spec.url, spec.options, env, context);
+    if (!o) return tl::unexpected(o.error());
+    return std::unique_ptr<output::Output>(std::move(*o));
+  }
+  if (spec.type == "otlp") {
+    auto o = output::OtlpOutput::Create(spec.url, spec.options, env, context);
+    if (!o) return tl::unexpected(o.error());
+    for (const auto& w : (*o)->settings().warnings) {
+      fprintf(stderr, "volley: warning: otlp: %s\n", w.c_str());
+    }
+    return std::unique_ptr<output::Output>(std::move(*o));
+  }
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "unknown output type '" + spec.type + "' (use cloud or otlp)");
+}
+
+}  // namespace
+
+Result<std::vector<std::unique_ptr<output::Output>>> CreateOutputs(
+    const config::TestPlan& plan, const output::OutputContext& context) {
+  const auto env = EnvironMap();
+  std::vector<std::unique_ptr<output::Output>> outputs;
+  std::string problems;
+  for (const config::OutputSpec& spec : plan.outputs) {
+    auto o = CreateOne(spec, env, context);
+    if (o) {
+      outputs.push_back(std::move(*o));
+    } else {
+      problems += (problems.empty() ? "" : "\n") + spec.origin + ": " + o.error().message;
+    }
+  }
+  if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems);
+  return outputs;
+}
+
+Result<void> CheckOutputs(const config::TestPlan& plan) {
+  output::OutputContext context;
+  context.run_id = plan.run_id.empty() ? "validate" : plan.run_id;
+  auto outputs = CreateOutputs(plan, context);
+  if (!outputs) return tl::unexpected(outputs.error());
+  return {};
+}
+
+}  // namespace volley::cli

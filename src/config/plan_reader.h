@@ -1,0 +1,149 @@
+// Internal to config: the YAML walker of plan_yaml.cc and plan_scenarios.cc. It collects
+// every problem with its position instead of stopping at the first.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "volley/common/duration.h"
+#include "volley/common/result.h"
+#include "volley/config/env.h"
+#include "volley/config/test_plan.h"
+
+namespace volley::config {
+
+inline size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// Walks the document, collecting problems with their positions.
+class PlanReader {
+ public:
+  explicit PlanReader(std::string file) : file_(std::move(file)) {}
+
+  void Problem(const YAML::Node& node, const std::string& path, const std::string& message) {
+    problems_.push_back(Origin(node, path) + ": " + message);
+  }
+
+  // Flags keys of `map` that are not in `known`.
+  void CheckKeys(const YAML::Node& map, const std::string& path,
+                 std::initializer_list<std::string_view> known) {
+    for (const auto& kv : map) {
+      const std::string key = kv.first.as<std::string>();
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      std::string hint;
+      size_t best = 3;
+      for (std::string_view k : known) {
+        size_t d = EditDistance(key, k);
+        if (d < best) {
+          best = d;
+          hint = " (did you mean '" + std::string(k) + "'?)";
+        }
+      }
+      Problem(kv.first, path.empty() ? key : path + "." + key, "unknown key" + hint);
+    }
+  }
+
+  bool IsMap(const YAML::Node& n, const std::string& path) {
+    if (n.IsMap()) return true;
+    Problem(n, path, "must be a mapping");
+    return false;
+  }
+
+  std::optional<std::string> Text(const YAML::Node& n, const std::string& path) {
+    if (n.IsScalar()) return n.Scalar();
+    Problem(n, path, "must be a single value");
+    return std::nullopt;
+  }
+
+  template <typename T>
+  void Number(const YAML::Node& parent, const char* key, const std::string& path, T& out,
+              double min_value) {
+    const YAML::Node n = parent[key];
+    if (!n) return;
+    const std::string full = path + "." + key;
+    try {
+      const double v = n.as<double>();
+      if (!std::isfinite(v) || v > 1e15) {
+        Problem(n, full, "must be a finite number below 1e15, got " + n.Scalar());
+        return;
+      }
+      if (std::is_integral_v<T> && v != std::floor(v)) {
+        Problem(n, full, "must be a whole number, got " + n.Scalar());
+        return;
+      }
+      if (v < min_value) {
+        Problem(n, full,
+                "must be >= " + std::to_string(static_cast<long long>(min_value)) + ", got " +
+                    n.Scalar());
+        return;
+      }
+      out = static_cast<T>(v);
+    } catch (const YAML::Exception&) {
+      Problem(n, full, "must be a number, got '" + (n.IsScalar() ? n.Scalar() : "?") + "'");
+    }
+  }
+
+  void Duration(const YAML::Node& parent, const char* key, const std::string& path, Nanos& out) {
+    const YAML::Node n = parent[key];
+    if (!n) return;
+    auto text = Text(n, path + "." + key);
+    if (!text) return;
+    auto d = ParseDuration(*text);
+    d ? void(out = *d) : Problem(n, path + "." + key, d.error().message);
+  }
+
+  void Bool(const YAML::Node& parent, const char* key, const std::string& path, bool& out) {
+    const YAML::Node n = parent[key];
+    if (!n) return;
+    auto text = Text(n, path + "." + key);
+    if (!text) return;
+    auto b = ParseBool(*text);
+    b ? void(out = *b) : Problem(n, path + "." + key, b.error().message);
+  }
+
+  // "file:line:col: path", for plan parts checked after loading (Step::origin).
+  std::string Origin(const YAML::Node& node, const std::string& path) const {
+    const YAML::Mark m = node.Mark();
+    return file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " +
+           path;
+  }
+
+  // plan_yaml.cc
+  void Config(const YAML::Node& c, TestPlan& plan);
+  void Load(const YAML::Node& l, TestPlan& plan);
+  // plan_scenarios.cc. `base_dir` resolves relative data-file paths.
+  void Scenarios(const YAML::Node& s, const std::string& base_dir, TestPlan& plan);
+  void Thresholds(const YAML::Node& t, TestPlan& plan);
+  void Outputs(const YAML::Node& o, TestPlan& plan);
+
+  Result<void> Done() const {
+    if (problems_.empty()) return {};
+    std::string all;
+    for (const auto& p : problems_) all += (all.empty() ? "" : "\n") + p;
+    return MakeError(ErrorCode::kInvalidArgument, all);
+  }
+
+ private:
+  std::string file_;
+  std::vector<std::string> problems_;
+};
+
+}  // namespace volley::config

@@ -1,0 +1,326 @@
+// The ingest service over loopback: pushes in both formats, summaries, idempotency,
+// malformed bodies, auth, limits and restarts on the same database file.
+#include "volley/ingest/server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+namespace volley::ingest {
+namespace {
+
+using metrics::Counter;
+using metrics::Gauge;
+using metrics::Histogram;
+using metrics::MetricType;
+using metrics::Rate;
+using nlohmann::json;
+using wire::k6::MetricSetData;
+
+class IngestServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/ingest_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    Start();
+  }
+  void TearDown() override {
+    server_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Start(IngestOptions options = {}) {
+    server_.reset();
+    store_.reset();
+    auto store = Store::Open(dir_ + "/ingest.db");
+    ASSERT_TRUE(store) << store.error().message;
+    store_ = std::move(*store);
+    options.listen = "127.0.0.1:0";
+    options.now_ms = [] { return int64_t{1700000000000}; };
+    auto server = IngestServer::Start(options, *store_);
+    ASSERT_TRUE(server) << server.error().message;
+    server_ = std::move(*server);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+
+  httplib::Result PostV2(const std::string& run, const MetricSetData& d, httplib::Headers h = {}) {
+    return PostRaw("/v2/metrics/" + run, wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d)),
+                   std::move(h));
+  }
+  httplib::Result PostRaw(const std::string& path, const std::string& body, httplib::Headers h = {},
+                          const char* type = "application/x-protobuf") {
+    if (path.find("/v2/") != std::string::npos && !h.count("Content-Encoding")) {
+      h.emplace("Content-Encoding", "snappy");
+    }
+    if (!h.count("K6-Metrics-Protocol-Version")) h.emplace("K6-Metrics-Protocol-Version", "2.0");
+    return client_->Post(path, h, body, type);
+  }
+  std::string Get(const std::string& path, int expected = 200) {
+    auto r = client_->Get(path);
+    EXPECT_TRUE(r);
+    if (!r) return "";
+    EXPECT_EQ(r->status, expected) << r->body;
+    return r->body;
+  }
+  json Summary(const std::string& run) { return json::parse(Get("/v1/runs/" + run + "/summary")); }
+  // The series of `summary` with this metric (and first of its label sets).
+  static json Find(const json& summary, const std::string& metric) {
+    for (const auto& s : summary["series"]) {
+      if (s["metric"] == metric) return s;
+    }
+    return json();
+  }
+  // Asserts an error answer: status, JSON code and a message containing `text`.
+  static void ExpectError(const httplib::Result& r, int status, const std::string& text) {
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, status) << r->body;
+    auto j = json::parse(r->body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r->body;
+    EXPECT_EQ(j["error"]["code"], status);
+    EXPECT_NE(j["error"]["message"].get<std::string>().find(text), std::string::npos) << r->body;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<IngestServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+// A run's worth of data: a counter, a rate, a gauge and a trend over three buckets, with
+// the trend's local merge kept for comparison.
+struct Pushed {
+  MetricSetData data;
+  Histogram merged{1e-6};
+};
+
+Pushed MakeRun(uint64_t seed) {
+  Pushed p;
+  std::mt19937_64 rng(seed);
+  std::lognormal_distribution<double> dist(9, 1);
+  MetricSetData& d = p.data;
+  d.aggregation_period_seconds = 3;
+  d.series.push_back({"requests_total", MetricType::kCounter, {{"status_code", "200"}}, {}});
+  d.series.push_back({"checks", MetricType::kRate, {}, {}});
+  d.series.push_back({"concurrent_requests", MetricType::kGauge, {}, {}});
+  d.series.push_back({"request_duration_seconds", MetricType::kTrend, {{"method", "GET"}}, {}});
+  for (int b = 0; b < 3; ++b) {
+    const int64_t t = 1700000000 + 3 * b;
+    d.series[0].values.push_back({t, Counter{100.0 + b}});
+    d.series[1].values.push_back({t, Rate{static_cast<uint64_t>(7 + b), 10}});
+    Gauge g;
+    g.Set(10.0 * (b + 1));
+    g.Set(5.0 + b);
+    d.series[2].values.push_back({t, g});
+    Histogram h(1e-6);
+    for (int i = 0; i < 1000; ++i) h.RecordUnits(static_cast<uint64_t>(dist(rng)));
+    p.merged.Merge(h);
+    d.series[3].values.push_back({t, std::move(h)});
+  }
+  return p;
+}
+
+TEST_F(IngestServerTest, V2PushSummaryEqualsWhatWasPushed) {
+  const Pushed p = MakeRun(1);
+  auto r = PostV2("run-1", p.data, {{"K6-Idempotency-Key", "0123456789abcdef"}});
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(json::parse(r->body), json::parse(R"({"run":"run-1","series":4,"values":12,"merged":0,"duplicate":false})"));
+  const json s = Summary("run-1");
+  EXPECT_EQ(Find(s, "requests_total")["total"], 303.0);
+  EXPECT_EQ(Find(s, "requests_total")["labels"], json({{"status_code", "200"}}));
+  EXPECT_EQ(Find(s, "checks")["nonzero"], 24);
+  EXPECT_EQ(Find(s, "checks")["total"], 30);
+  EXPECT_EQ(Find(s, "checks")["rate"], 0.8);
+  const json g = Find(s, "concurrent_requests");
+  EXPECT_EQ(g["last"], 7.0);  // the latest bucket's last Set
+  EXPECT_EQ(g["min"], 5.0);
+  EXPECT_EQ(g["max"], 30.0);
+  const json t = Find(s, "request_duration_seconds");
+  EXPECT_EQ(t["count"], 3000);
+  EXPECT_EQ(t["points"], 3);
+  EXPECT_EQ(t["min"], p.merged.min());
+  EXPECT_EQ(t["max"], p.merged.max());
+  EXPECT_DOUBLE_EQ(t["sum"].get<double>(), p.merged.sum());
+  for (auto [name, q] : {std::pair{"p50", 50.0}, {"p90", 90.0}, {"p95", 95.0}, {"p99", 99.0},
+                         {"p99.9", 99.9}}) {
+    EXPECT_EQ(t[name], p.merged.Percentile(q)) << name;
+  }
+  // The time series endpoint lists each bucket.
+  const json series = json::parse(Get("/v1/runs/run-1/series?metric=requests_total"));
+  ASSERT_EQ(series["series"].size(), 1u);
+  EXPECT_EQ(series["series"][0]["points"][1], json({{"time", 1700000003}, {"value", 101.0}}));
+  const json runs = json::parse(Get("/v1/runs"));
+  EXPECT_EQ(runs["runs"][0]["id"], "run-1");
+  EXPECT_EQ(runs["runs"][0]["series"], 4);
+  EXPECT_EQ(runs["runs"][0]["points"], 12);
+  EXPECT_EQ(runs["runs"][0]["created_ms"], 1700000000000);
+}
+
+TEST_F(IngestServerTest, IdempotencyKeyMakesRetriesNoOpsWhileResentBucketsMerge) {
+  const Pushed p = MakeRun(2);
+  httplib::Headers key{{"K6-Idempotency-Key", "aaaaaaaaaaaaaaaa"}};
+  ASSERT_EQ(PostV2("r", p.data, key)->status, 200);
+  auto again = PostV2("r", p.data, key);
+  ASSERT_EQ(again->status, 200);
+  EXPECT_EQ(json::parse(again->body)["duplicate"], true);
+  EXPECT_EQ(Find(Summary("r"), "requests_total")["total"], 303.0);
+  EXPECT_EQ(Find(Summary("r"), "request_duration_seconds")["count"], 3000);
+  // The same key in another run is another request.
+  ASSERT_EQ(PostV2("r2", p.data, key)->status, 200);
+  EXPECT_EQ(Find(Summary("r2"), "requests_total")["total"], 303.0);
+  // A re-sent bucket (late samples, new request) merges into the stored one.
+  MetricSetData late;
+  late.series.push_back({"requests_total", MetricType::kCounter, {{"status_code", "200"}},
+                         {{1700000003, Counter{5}}}});
+  late.series.push_back({"request_duration_seconds", MetricType::kTrend, {{"method", "GET"}},
+                         {{1700000003, [] { Histogram h(1e-6); h.RecordUnits(123); return h; }()}}});
+  auto merged = PostV2("r", late, {{"K6-Idempotency-Key", "bbbbbbbbbbbbbbbb"}});
+  ASSERT_EQ(merged->status, 200);
+  EXPECT_EQ(json::parse(merged->body)["merged"], 2);
+  const json s = Summary("r");
+  EXPECT_EQ(Find(s, "requests_total")["total"], 308.0);
+  EXPECT_EQ(Find(s, "request_duration_seconds")["count"], 3001);
+  EXPECT_EQ(Find(s, "request_duration_seconds")["points"], 3);
+  Histogram one(1e-6);
+  one.RecordUnits(123);
+  EXPECT_EQ(Find(s, "request_duration_seconds")["min"], std::min(p.merged.min(), one.min()));
+}
+
+TEST_F(IngestServerTest, V1PushIsStored) {
+  const std::string body = wire::k6::EncodeV1({
+      wire::k6::V1Point{"vus", 1700000000500000, MetricType::kGauge, {{"a", "b"}}, 999},
+      wire::k6::V1Points{"http_req_li_all", 1700000001000000, MetricType::kTrend, {},
+                         {{"http_req_duration", 12.5}, {"http_reqs", 1}}},
+      wire::k6::V1Points{"http_req_li_all", 1700000001200000, MetricType::kTrend, {},
+                         {{"http_req_duration", 20}, {"http_reqs", 1}}},
+  });
+  auto r = PostRaw("/v1/metrics/v1run", body, {}, "application/json");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json s = Summary("v1run");
+  EXPECT_EQ(Find(s, "vus")["last"], 999.0);
+  EXPECT_EQ(Find(s, "http_reqs")["total"], 2.0);  // a counter by k6's built-in table
+  EXPECT_EQ(Find(s, "http_req_duration")["count"], 2);
+  EXPECT_EQ(Find(s, "http_req_duration")["max"], 20.0);
+  EXPECT_EQ(Find(s, "http_req_duration")["resolution"], 0.001);
+}
+
+TEST_F(IngestServerTest, MalformedRequestsAreRefusedAndChangeNothing) {
+  ASSERT_EQ(PostV2("m", MakeRun(3).data)->status, 200);
+  const std::string before = Get("/v1/runs/m/summary");
+  const std::string runs_before = Get("/v1/runs");
+  ExpectError(PostRaw("/v2/metrics/m", "garbage"), 400, "snappy: the body is corrupt");
+  ExpectError(PostRaw("/v2/metrics/m", wire::k6::SnappyCompress("\x1a\x05\x0a\x03")), 400,
+              "protobuf: the body is not a valid metrics.MetricSet");
+  MetricSetData wrong;  // a valid first series, then a trend sent as counter samples
+  wrong.series.push_back({"requests_total", MetricType::kCounter, {{"status_code", "200"}},
+                          {{1700000000, Counter{1}}}});
+  std::string bytes = wire::k6::EncodeMetricSet(wrong);
+  bytes += std::string("\x1a\x0f\x0a\x01x\x10\x04\x1a\x08\x12\x06\x0a\x04\x0a\x02\x08\x01", 17);
+  ExpectError(PostRaw("/v2/metrics/m", wire::k6::SnappyCompress(bytes)), 400,
+              "metrics[1] \"x\" time_series[0]: carries counter samples, but the metric is a trend");
+  ExpectError(PostV2("m", MakeRun(4).data, {{"K6-Metrics-Protocol-Version", "3.0"}}), 400,
+              "K6-Metrics-Protocol-Version \"3.0\" is not supported");
+  ExpectError(PostV2("m", MakeRun(4).data, {{"Content-Encoding", "zstd"}}), 415,
+              "snappy-compressed");
+  ExpectError(PostRaw("/v1/metrics/m", "[{\"type\":", {}, "application/json"), 400,
+              "v1: the body is not valid JSON");
+  ExpectError(PostRaw("/v1/metrics/m", "[]", {}, "text/plain"), 415, "application/json");
+  ExpectError(PostRaw("/v2/metrics/m!", "x"), 400, "run id must be");
+  ExpectError(PostV2("m", MakeRun(4).data, {{"K6-Idempotency-Key", std::string(129, 'k')}}), 400,
+              "K6-Idempotency-Key");
+  // A stored metric's type cannot change, nor a trend's resolution: 409, nothing written.
+  MetricSetData clash = MakeRun(5).data;
+  clash.series[1].metric = "requests_total";
+  clash.series[1].labels = {{"status_code", "500"}};
+  ExpectError(PostV2("m", clash), 400, "sent as both counter and rate");
+  MetricSetData stored_clash;
+  stored_clash.series.push_back({"requests_total", MetricType::kCounter, {}, {{1, Counter{1}}}});
+  stored_clash.series.push_back({"checks", MetricType::kCounter, {}, {{1, Counter{1}}}});
+  ExpectError(PostV2("m", stored_clash), 409, "metric \"checks\" is stored as a rate in run m");
+  MetricSetData res_clash;
+  res_clash.series.push_back({"request_duration_seconds", MetricType::kTrend, {{"method", "GET"}},
+                              {{1, Histogram(0.001)}}});
+  ExpectError(PostV2("m", res_clash), 409, "is stored with histogram resolution");
+  MetricSetData other_run = MakeRun(6).data;
+  other_run.test_run_id = "not-m";
+  ExpectError(PostV2("m", other_run), 400, "differs from the run in the URL");
+  EXPECT_EQ(Get("/v1/runs/m/summary"), before);
+  EXPECT_EQ(Get("/v1/runs"), runs_before);
+  ExpectError(client_->Get("/v1/runs/nope/summary"), 404, "run \"nope\" is not stored");
+  ExpectError(client_->Get("/nothing"), 404, "no such endpoint");
+}
+
+TEST_F(IngestServerTest, BodyLimitsGive413) {
+  IngestOptions o;
+  o.max_body = 1000;
+  Start(o);
+  ExpectError(PostRaw("/v1/metrics/big", std::string(1001, ' '), {}, "application/json"), 413,
+              "over the limit of 1000 bytes");
+  // A gzip body that inflates past the limit is cut off while it is read.
+  httplib::Client gz("127.0.0.1", server_->port());
+  gz.set_compress(true);
+  std::string big = "[" + std::string(5000, ' ') + "]";
+  ExpectError(gz.Post("/v1/metrics/big", big, "application/json"), 413, "inflates to more than 1000");
+  ExpectError(client_->Get("/v1/runs/big/summary"), 404, "not stored");
+  // Compressed bodies elsewhere are refused before httplib would inflate them.
+  ExpectError(gz.Post("/v1/runs", big, "application/json"), 415, "compressed bodies");
+  // Within the limit, gzip works for v1 as k6 sends it.
+  auto ok = gz.Post("/v1/metrics/big", "[" + std::string(500, ' ') + "]", "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+}
+
+TEST_F(IngestServerTest, TokenIsRequiredWhenConfigured) {
+  IngestOptions o;
+  o.token = "s3cret";
+  Start(o);
+  const MetricSetData d = MakeRun(7).data;
+  ExpectError(PostV2("a", d), 401, "missing or wrong token");
+  ExpectError(PostV2("a", d, {{"Authorization", "Token wrong"}}), 401, "missing or wrong token");
+  ExpectError(client_->Get("/v1/runs"), 401, "missing or wrong token");
+  EXPECT_EQ(PostV2("a", d, {{"Authorization", "Token s3cret"}})->status, 200);
+  EXPECT_EQ(PostV2("b", d, {{"Authorization", "Bearer s3cret"}})->status, 200);
+  client_->set_bearer_token_auth("s3cret");
+  EXPECT_EQ(json::parse(Get("/v1/runs"))["runs"].size(), 2u);
+}
+
+TEST_F(IngestServerTest, DataSurvivesARestartOnTheSameFile) {
+  const Pushed p = MakeRun(8);
+  ASSERT_EQ(PostV2("keep", p.data, {{"K6-Idempotency-Key", "k1"}})->status, 200);
+  const std::string before = Get("/v1/runs/keep/summary");
+  Start();  // a new store and server on the same file
+  EXPECT_EQ(Get("/v1/runs/keep/summary"), before);
+  // The idempotency keys persist too.
+  EXPECT_EQ(json::parse(PostV2("keep", p.data, {{"K6-Idempotency-Key", "k1"}})->body)["duplicate"], true);
+  EXPECT_EQ(Get("/v1/runs/keep/summary"), before);
+}
+
+TEST_F(IngestServerTest, ConcurrentPushesAllCount) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([this, t] {
+      httplib::Client c("127.0.0.1", server_->port());
+      for (int i = 0; i < 10; ++i) {
+        MetricSetData d;
+        d.series.push_back({"n", MetricType::kCounter, {}, {{1700000000, Counter{1}}}});
+        auto r = c.Post("/v2/metrics/c",
+                        {{"Content-Encoding", "snappy"},
+                         {"K6-Idempotency-Key", std::to_string(t) + "-" + std::to_string(i)}},
+                        wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d)), "application/x-protobuf");
+        EXPECT_TRUE(r && r->status == 200);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(Find(Summary("c"), "n")["total"], 40.0);
+}
+
+}  // namespace
+}  // namespace volley::ingest
