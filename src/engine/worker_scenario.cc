@@ -80,6 +80,11 @@ void Worker::StartScenarioIteration(Connection& c, Nanos intended) {
       if (!open_) {
         c.Close();
         if (--active_users_ == 0) BeginStop();
+      } else if (c.idle()) {
+        // The arrival is spent; the connection goes back to the pool (not through
+        // OnReady, which could recurse through every queued arrival).
+        c.pool_slot = static_cast<int32_t>(idle_.size());
+        idle_.push_back(&c);
       }
       return;
     }
@@ -221,6 +226,7 @@ void Worker::OnScenarioFailure(Connection& c, ErrorCategory category, const char
     if (u.phase == VirtualUser::Phase::kWaiting) {
       // The step was waiting for this connection, which could not (re)connect.
       CountFailure(category, what);
+      scenario_metrics_[u.scenario].requests->value += 1;
       AfterStep(c, u, false, true);
     } else if (u.phase == VirtualUser::Phase::kIdle) {
       if (!open_ && !stopping_ && budget_ > 0) {
