@@ -11,7 +11,9 @@ RecordingServer::RecordingServer() {
   // Headers and body go out in two writes: without TCP_NODELAY, Nagle and delayed ACKs
   // would add up to 40 ms to every response with a body.
   server_.set_tcp_nodelay(true);
-  server_.new_task_queue = [] { return new httplib::ThreadPool(8); };
+  // httplib serves each keep-alive connection on one pool thread for its whole life: the
+  // pool must be larger than the most connections a test opens (20).
+  server_.new_task_queue = [] { return new httplib::ThreadPool(48); };
   auto handle = [this](const httplib::Request& req, httplib::Response& res) {
     RecordedRequest r;
     r.method = req.method;

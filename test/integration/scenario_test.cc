@@ -395,5 +395,29 @@ scenarios:
   EXPECT_EQ(server.requests_to("/y").size(), static_cast<size_t>(done));
 }
 
+// The arrival-rate models all start scenario iterations the same way; `stages` checks a
+// varying rate: 0 -> 100/s over 1 s, then 100/s for 1 s is 50 + 100 = 150 iterations.
+TEST(Scenario, StagesModelArrivalsAreScenarioIterations) {
+  RecordingServer server;
+  server.On("/s", [](const RecordedRequest&, httplib::Response& res) { res.status = 200; });
+  server.Start();
+  const char* yaml = R"yaml(version: "1.0"
+config: {baseUrl: "${BASE}", duration: 2s, workers: 20}
+load:
+  model: stages
+  stages: [{duration: 1s, target: 100}, {duration: 1s, target: 100}]
+scenarios:
+  - name: St
+    steps: [{request: {path: /s}, thinkTime: 10ms}]
+)yaml";
+  auto out = fakes::RunEngine(Plan(yaml, server, 0, 20));
+  const double done = Count(out.snapshot, names::kScenarioExecutions,
+                            {{names::kScenarioLabel, "St"}, {"status", "success"}});
+  EXPECT_NEAR(done, 150, 4);
+  EXPECT_EQ(server.requests_to("/s").size(), static_cast<size_t>(done));
+  EXPECT_EQ(out.info.abandoned, 0u);
+  EXPECT_LT(out.info.elapsed, std::chrono::milliseconds(2500)) << "waited out the grace period";
+}
+
 }  // namespace
 }  // namespace volley
