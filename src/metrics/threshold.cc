@@ -583,6 +583,18 @@ Result<CompiledThreshold> CompileThreshold(std::string_view metric,
     // k6's http_reqs{status:200} counts responses by status: volley keeps those apart.
     if (status && selector->name == "http_reqs") src.name = names::kStatusCodes;
   }
+  // The request-level series carry no scenario or step label; per scenario and step the
+  // same requests are counted and timed by the scenario series, so a filter on those
+  // labels reads them instead (exactly the same samples).
+  const bool per_scenario = std::any_of(src.filter.begin(), src.filter.end(), [](const auto& l) {
+    return l.first == names::kScenarioLabel || l.first == names::kStepLabel;
+  });
+  if (per_scenario && src.name == names::kDuration) src.name = names::kStepDuration;
+  if (per_scenario && src.name == names::kRequests && src.kind == Kind::kCounter) {
+    const bool by_step = std::any_of(src.filter.begin(), src.filter.end(),
+                                     [](const auto& l) { return l.first == names::kStepLabel; });
+    src.name = by_step ? names::kStepStatusCodes : names::kScenarioRequests;
+  }
   if (known->denominator != nullptr) src.denominator = known->denominator;
   if (known->numerator_label != nullptr) {
     src.numerator_labels = {{known->numerator_label, known->numerator_value}};

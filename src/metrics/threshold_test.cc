@@ -22,6 +22,14 @@ Snapshot MakeSnapshot() {
   s.Put(SeriesKey(names::kDuration, {{"scenario", "Browse"}, {"node_id", "a"}}), Millis(1, 50));
   s.Put(SeriesKey(names::kDuration, {{"scenario", "Browse"}, {"node_id", "b"}}), Millis(51, 100));
   s.Put(SeriesKey(names::kDuration, {{"scenario", "Buy"}}), Millis(200, 250));
+  // The engine times the same requests per scenario and step in the step series; a filter
+  // on scenario or step reads those.
+  s.Put(SeriesKey(names::kStepDuration, {{"scenario", "Browse"}, {"step", "Home"}, {"node_id", "a"}}),
+        Millis(1, 50));
+  s.Put(SeriesKey(names::kStepDuration, {{"scenario", "Browse"}, {"step", "Home"}, {"node_id", "b"}}),
+        Millis(51, 100));
+  s.Put(SeriesKey(names::kStepDuration, {{"scenario", "Buy"}, {"step", "Pay"}}), Millis(200, 250));
+  s.Put(SeriesKey(names::kScenarioRequests, {{"scenario", "Browse"}}), Counter{700});
   s.Put(SeriesKey(names::kRequests), Counter{1000});
   s.Put(SeriesKey(names::kStatusCodes, {{names::kStatusLabel, "200"}}), Counter{900});
   s.Put(SeriesKey(names::kStatusCodes, {{names::kStatusLabel, "503"}}), Counter{100});
@@ -102,6 +110,10 @@ TEST(Threshold, LabelFilterMergesTheMatchingSeriesExactly) {
     EXPECT_FALSE(r[3].passed);
     EXPECT_DOUBLE_EQ(r[4].observed, 100);
   }
+  // A scenario filter on a request counter reads the scenario's requests.
+  auto browse = Eval("http_reqs{scenario:Browse}", {"count==700"});
+  ASSERT_EQ(browse.size(), 1u);
+  EXPECT_TRUE(browse[0].passed) << browse[0].observed_text;
   // Labels must all match: node b alone is 51..100 ms.
   auto r = Eval("http_req_duration{scenario:Browse,node_id:b}", {"min==51ms"});
   ASSERT_EQ(r.size(), 1u);
@@ -336,11 +348,13 @@ TEST(Threshold, SelectorFormsAgree) {
   const Labels want{{"scenario", "Bro\"wse"}, {"step", "Home"}};
   EXPECT_EQ(quoted->source.filter, want);
   EXPECT_EQ(unquoted->source.filter, want);
-  EXPECT_EQ(quoted->source.name, names::kDuration);
+  // Per scenario and step, request durations are the step series.
+  EXPECT_EQ(quoted->source.name, names::kStepDuration);
   EXPECT_EQ(quoted->source.kind, ThresholdSource::Kind::kTrend);
   auto empty = CompileThreshold("http_req_duration{}", {"p(95)<1s"});
   ASSERT_TRUE(empty.has_value());
   EXPECT_TRUE(empty->source.filter.empty());
+  EXPECT_EQ(empty->source.name, names::kDuration);
 }
 
 }  // namespace
