@@ -66,7 +66,7 @@ fuzz_smoke() {
       -DVOLLEY_BENCH=OFF >/dev/null
   fi
   local targets
-  targets=$(ninja -C "$dir" -t targets all | sed -n 's/^\([a-z_]*_fuzz\): .*/\1/p' | sort -u)
+  targets=$(ninja -C "$dir" -t targets all | sed -n 's/^\([a-z0-9_]*_fuzz\): .*/\1/p' | sort -u)
   # shellcheck disable=SC2086  # a list of target names
   run_ninja "$dir" $targets
   local failed=0 ran=0
