@@ -2,20 +2,13 @@
 // the ExportMetricsServiceResponse of a 200 and the google.rpc.Status of an error answer.
 // Untrusted bytes from the network: decoding must never crash, must bound what it keeps
 // (messages at most 1 KiB, one line) and must be deterministic.
+#include "fuzz_check.h"
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
 #include "volley/wire/otlp_metrics.h"
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 namespace {
 

@@ -6,6 +6,7 @@
 //   bytes 1-3: read sizes (each + 1), cycled, for the split feed.
 // Parses the pipelined responses twice, in one piece without capture and in pieces with
 // capture, and checks that both agree and that the invariants hold.
+#include "fuzz_check.h"
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -19,14 +20,6 @@ namespace {
 using volley::engine::ParseError;
 using volley::engine::ResponseParser;
 using Status = ResponseParser::Status;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 struct Run {
   Status status = Status::kNeedMore;

@@ -4,6 +4,7 @@
 // Input: lines. The first is the metric selector, the others its conditions. A compiled
 // threshold is evaluated over a small snapshot; the invariants of the results are checked,
 // and each condition's own text must compile again to the same condition.
+#include "fuzz_check.h"
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -18,14 +19,6 @@
 namespace {
 
 using namespace volley::metrics;
-
-#define FUZZ_CHECK(cond)                                                            \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                 \
-    }                                                                               \
-  } while (0)
 
 Snapshot MakeSnapshot() {
   Snapshot s;
