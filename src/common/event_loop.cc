@@ -127,6 +127,34 @@ void EventLoop::Cancel(Timer* timer) {
   if (timer->armed()) RemoveAt(timer->heap_index_);
 }
 
+void EventLoop::Defer(Deferred* d) {
+  if (d->deferred_) return;
+  d->deferred_ = true;
+  deferred_.push_back(d);
+}
+
+void EventLoop::Cancel(Deferred* d) {
+  if (!d->deferred_) return;
+  d->deferred_ = false;
+  // Rare (an object destroyed with work pending): a linear search is fine.
+  for (auto* list : {&deferred_, &running_deferred_}) {
+    std::replace(list->begin(), list->end(), d, static_cast<Deferred*>(nullptr));
+  }
+}
+
+void EventLoop::RunDeferred() {
+  while (!deferred_.empty()) {
+    running_deferred_.swap(deferred_);
+    for (size_t i = 0; i < running_deferred_.size(); ++i) {
+      Deferred* d = running_deferred_[i];
+      if (d == nullptr) continue;  // cancelled
+      d->deferred_ = false;
+      d->OnDeferred();
+    }
+    running_deferred_.clear();
+  }
+}
+
 void EventLoop::FireTimers() {
   while (!heap_.empty() && heap_.front()->deadline_ <= now_) {
     Timer* t = heap_.front();
@@ -147,9 +175,11 @@ void EventLoop::DrainWake() {
   running_.clear();
 }
 
-void EventLoop::RunOnce(Nanos max_wait) {
+int EventLoop::RunOnce(Nanos max_wait) {
   Nanos wait = max_wait;
-  if (!heap_.empty()) {
+  if (!deferred_.empty()) {
+    wait = Nanos(0);  // deferred from outside a turn (e.g. before the first one)
+  } else if (!heap_.empty()) {
     Nanos until = heap_.front()->deadline_ - clock_.Now();
     wait = std::clamp(until, Nanos(0), wait);
   }
@@ -182,6 +212,8 @@ void EventLoop::RunOnce(Nanos max_wait) {
   }
   if (n > 0) now_ = clock_.Now();
   FireTimers();
+  RunDeferred();
+  return std::max(n, 0);
 }
 
 void EventLoop::Run() {

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -40,6 +41,65 @@ TEST(EventLoop, TimersFireInDeadlineOrderWithAFakeClock) {
   loop.RunOnce(Nanos(0));
   ASSERT_EQ(fired.size(), 49u);
   EXPECT_EQ(fired.back(), 4);
+}
+
+// Logs "<name>" when it runs; optionally defers `next` (work deferring work).
+struct LoggingDeferred : Deferred {
+  std::vector<std::string>* log = nullptr;
+  std::string name;
+  EventLoop* loop = nullptr;
+  Deferred* next = nullptr;
+  void OnDeferred() override {
+    log->push_back(name);
+    if (next) loop->Defer(next);
+  }
+};
+
+struct LoggingTimer : Timer {
+  std::vector<std::string>* log = nullptr;
+  EventLoop* loop = nullptr;
+  Deferred* defer = nullptr;
+  void OnTimer() override {
+    log->push_back("timer");
+    loop->Defer(defer);
+  }
+};
+
+TEST(EventLoop, DeferredWorkRunsOnceAtTheEndOfTheTurnAfterTimers) {
+  FakeClock clock;
+  EventLoop loop(clock);
+  ASSERT_TRUE(loop.Init().has_value());
+  std::vector<std::string> log;
+  LoggingDeferred a, b, c, cancelled;
+  for (auto* d : {&a, &b, &c, &cancelled}) {
+    d->log = &log;
+    d->loop = &loop;
+  }
+  a.name = "a";
+  b.name = "b";
+  c.name = "c";
+  cancelled.name = "cancelled";
+  b.next = &c;  // deferred while deferred work runs: same turn
+  LoggingTimer timer;
+  timer.log = &log;
+  timer.loop = &loop;
+  timer.defer = &a;
+  loop.Arm(&timer, clock.Now() + Nanos(10));
+  clock.Advance(Nanos(10));
+
+  loop.Defer(&b);
+  loop.Defer(&b);  // already deferred: no second run
+  loop.Defer(&cancelled);
+  EXPECT_TRUE(cancelled.deferred());
+  loop.Cancel(&cancelled);
+  EXPECT_FALSE(cancelled.deferred());
+  EXPECT_EQ(loop.RunOnce(Nanos(0)), 0);  // no descriptor was ready
+  EXPECT_EQ(log, (std::vector<std::string>{"timer", "b", "a", "c"}));
+  EXPECT_FALSE(a.deferred());
+
+  log.clear();
+  loop.RunOnce(Nanos(0));
+  EXPECT_TRUE(log.empty());
 }
 
 struct Reader : IoHandler {

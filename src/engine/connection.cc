@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cassert>
@@ -12,6 +13,19 @@
 #include "tls_context.h"
 
 namespace volley::engine {
+namespace {
+
+// send(2) and recv(2) through syscall(2): glibc wraps send/recv as thread-cancellation
+// points, which costs two calls (enable/disable async cancel) per syscall in a threaded
+// process; volley never cancels threads. Same results and errno as send/recv.
+inline ssize_t RawSend(int fd, const char* buf, size_t len) {
+  return syscall(SYS_sendto, fd, buf, len, MSG_NOSIGNAL, nullptr, 0);
+}
+inline ssize_t RawRecv(int fd, char* buf, size_t len) {
+  return syscall(SYS_recvfrom, fd, buf, len, 0, nullptr, nullptr);
+}
+
+}  // namespace
 
 Connection::Connection(EventLoop& loop, ConnectionOwner& owner, const Endpoint& endpoint,
                        const TlsContext* tls, char* read_buffer, size_t read_buffer_size,
@@ -24,7 +38,9 @@ Connection::Connection(EventLoop& loop, ConnectionOwner& owner, const Endpoint& 
       read_buffer_size_(read_buffer_size),
       connect_timeout_(connect_timeout),
       request_timeout_(request_timeout),
-      id_(id) {}
+      id_(id) {
+  write_soon_.connection = this;
+}
 
 Connection::~Connection() {
   Close();
@@ -33,6 +49,7 @@ Connection::~Connection() {
 
 void Connection::Close() {
   loop_.Cancel(this);
+  loop_.Cancel(&write_soon_);
   if (ssl_) {
     // Marking the session shut down keeps it resumable (SSL_free would otherwise flag a
     // session closed without shutdown as bad).
@@ -159,12 +176,18 @@ void Connection::Send(std::string_view request, bool head) {
   pending_ = request;
   parser_.Reset(head);
   state_ = State::kSending;
-  timings_.send_start = loop_.Now();
+  timings_.send_start = Nanos(0);  // set by the first write
   // Deadlines only move later, so the heap is touched once per timeout period per
   // connection, not twice per request: OnTimer re-arms for the current deadline.
-  deadline_ = timings_.send_start + request_timeout_;
+  deadline_ = loop_.Now() + request_timeout_;
   if (!armed()) loop_.Arm(this, deadline_);
-  DoWrite();
+  loop_.Defer(&write_soon_);
+}
+
+void Connection::WriteNow() {
+  // Anything may have happened since Send(): a close, or a write readiness event that
+  // already wrote (then the write is watched and resumes from OnIo).
+  if (state_ == State::kSending && !watching_write_) DoWrite();
 }
 
 ssize_t Connection::WriteSome(const char* buf, size_t len, ErrorCategory* category) {
@@ -178,7 +201,7 @@ ssize_t Connection::WriteSome(const char* buf, size_t len, ErrorCategory* catego
     ERR_clear_error();
     return -2;
   }
-  ssize_t n = send(fd_, buf, len, MSG_NOSIGNAL);
+  ssize_t n = RawSend(fd_, buf, len);
   if (n >= 0) return n;
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return -1;
   *category = ErrorCategory::kNetwork;
@@ -186,6 +209,7 @@ ssize_t Connection::WriteSome(const char* buf, size_t len, ErrorCategory* catego
 }
 
 void Connection::DoWrite() {
+  if (timings_.send_start == Nanos(0)) timings_.send_start = loop_.Now();
   while (!pending_.empty()) {
     ErrorCategory category = ErrorCategory::kNetwork;
     ssize_t n = WriteSome(pending_.data(), pending_.size(), &category);
@@ -227,7 +251,7 @@ ssize_t Connection::ReadSome(char* buf, size_t len, ErrorCategory* category) {
     ERR_clear_error();
     return -2;
   }
-  ssize_t n = recv(fd_, buf, len, 0);
+  ssize_t n = RawRecv(fd_, buf, len);
   if (n >= 0) return n;
   if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return -1;
   *category = ErrorCategory::kNetwork;
@@ -261,7 +285,10 @@ void Connection::DoRead() {
       }
       return;
     }
-    if (timings_.first_byte == Nanos(0)) timings_.first_byte = loop_.RefreshNow();
+    // The first bytes' time; when the whole response came in this same read, it is also
+    // the response's end (one clock read fewer per request; receiving is then 0).
+    Nanos read_at{0};
+    if (timings_.first_byte == Nanos(0)) read_at = timings_.first_byte = loop_.RefreshNow();
     timings_.bytes_received += static_cast<uint64_t>(n);
     size_t consumed = 0;
     auto st = parser_.Feed(read_buffer_, static_cast<size_t>(n), &consumed);
@@ -277,10 +304,10 @@ void Connection::DoRead() {
         // Bytes beyond the response without pipelining: the stream is out of step. Count
         // the response and drop the connection (decided before the owner's callback, which
         // may reuse the connection at once).
-        Finish(/*out_of_step=*/true);
+        Finish(/*out_of_step=*/true, read_at);
         return;
       }
-      Finish(false);
+      Finish(false, read_at);
       return;
     }
     // kNeedMore: with plain TCP, a short read means the socket is drained; don't spend a
@@ -289,9 +316,9 @@ void Connection::DoRead() {
   }
 }
 
-void Connection::Finish(bool out_of_step) {
+void Connection::Finish(bool out_of_step, Nanos read_at) {
   // The request timer stays armed (see Send); OnTimer ignores an idle connection.
-  timings_.done = loop_.RefreshNow();
+  timings_.done = read_at != Nanos(0) ? read_at : loop_.RefreshNow();
   const bool keep = parser_.keep_alive() && !out_of_step;
   if (ssl_ && request_fresh_) {
     // TLS 1.3 session tickets arrive after the handshake: take the session again now.

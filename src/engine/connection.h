@@ -69,7 +69,10 @@ class Connection final : public IoHandler, public Timer {
   // through OnFailure). Precondition: closed.
   void ConnectAt(Nanos when);
   // Sends `request` (which must stay valid until the response) and reads the response.
-  // Precondition: idle (asserted). `head` tells the parser not to expect a body.
+  // Precondition: idle (asserted). `head` tells the parser not to expect a body. The
+  // bytes go out at the end of the loop's turn (EventLoop::Defer), so that a turn first
+  // reads every ready response and then writes the requests they freed, together: the
+  // target sees them in one burst and the send time is taken when they leave.
   void Send(std::string_view request, bool head);
   // Closes without calling the owner.
   void Close();
@@ -96,10 +99,19 @@ class Connection final : public IoHandler, public Timer {
  private:
   void OnConnected();
   void DoHandshake();
+  // The deferred write of Send().
+  struct WriteSoon final : Deferred {
+    Connection* connection = nullptr;
+    void OnDeferred() override { connection->WriteNow(); }
+  };
+
+  void WriteNow();
   void DoWrite();
   void DoRead();
   void Fail(ErrorCategory category, const char* what);
-  void Finish(bool out_of_step);
+  // `read_at`: when set, the time of the read that completed the response (it is the
+  // response's end without reading the clock again).
+  void Finish(bool out_of_step, Nanos read_at = Nanos(0));
   void WatchWrite(bool on);
   // Returns bytes (>0), 0 at EOF, -1 would block, -2 error (category set).
   ssize_t ReadSome(char* buf, size_t len, ErrorCategory* category);
@@ -123,6 +135,7 @@ class Connection final : public IoHandler, public Timer {
   bool request_fresh_ = false;  // the current request opened the connection
   bool watching_write_ = false;
   std::string_view pending_;  // request bytes not yet written
+  WriteSoon write_soon_;
   RequestTimings timings_;
   Nanos deadline_{0};  // of the request in flight
   ResponseParser parser_;

@@ -1,5 +1,7 @@
 #include "worker.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <string>
 
@@ -7,6 +9,9 @@ namespace volley::engine {
 namespace {
 
 constexpr size_t kReadBufferSize = 64 * 1024;
+// Closed models: after a loop turn that found fewer ready connections than this, the
+// worker yields its CPU before waiting again (see Worker::Run).
+constexpr int kYieldBelow = 4;
 
 // Durations are recorded in microseconds, rounded up (the histogram's 1 µs resolution).
 inline uint64_t Micros(Nanos d) {
@@ -109,7 +114,17 @@ void Worker::Run() {
   for (auto& c : connections_) c->ConnectAt(shared_.start);
   if (open_) ScheduleNextArrival();
   if (budget_ == 0) BeginStop();
-  while (!finished_) loop_.RunOnce(std::chrono::seconds(1));
+  while (!finished_) {
+    const int ready = loop_.RunOnce(std::chrono::seconds(1));
+    // When the target shares this machine's cores, a closed-model worker that goes back to
+    // epoll after a nearly empty turn is woken again for one or two responses at a time,
+    // and each wake-up pre-empts the target. Yielding first lets a runnable target thread
+    // on this core finish its burst, so the next turn finds a batch (bench/compare (b):
+    // about 5 % more throughput and 10 % less client CPU per request). With nothing else
+    // runnable it returns at once. Open models never yield: their sends are due at set
+    // times.
+    if (!open_ && ready < kYieldBelow) sched_yield();
+  }
   collector_.AddDelta(shard_.TakeDelta());
   in_flight_published_.store(0, std::memory_order_relaxed);
 }

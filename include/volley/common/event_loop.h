@@ -43,6 +43,20 @@ class Timer {
   size_t heap_index_ = kNotArmed;
 };
 
+// Work to run at the end of the current loop turn, after every ready descriptor and due
+// timer has been handled. Owned by the caller, like a Timer; Cancel it (or let it run)
+// before destroying it.
+class Deferred {
+ public:
+  virtual ~Deferred() = default;
+  virtual void OnDeferred() = 0;
+  bool deferred() const { return deferred_; }
+
+ private:
+  friend class EventLoop;
+  bool deferred_ = false;
+};
+
 // Thread confinement: every method except Stop() and Post() must be called on the thread
 // that runs the loop (or before it starts running).
 class EventLoop {
@@ -65,13 +79,19 @@ class EventLoop {
   void Arm(Timer* timer, Nanos deadline);
   void Cancel(Timer* timer);
 
+  // Runs `d` once at the end of this turn (deferring a deferred object again is a no-op).
+  // Work deferred while deferred work runs goes in the same turn.
+  void Defer(Deferred* d);
+  void Cancel(Deferred* d);
+
   // The time cached at the last wake-up; RefreshNow() reads the clock again.
   Nanos Now() const { return now_; }
   Nanos RefreshNow() { return now_ = clock_.Now(); }
   const Clock& clock() const { return clock_; }
 
-  // Waits at most `max_wait` (or until the next timer) and dispatches what is ready.
-  void RunOnce(Nanos max_wait);
+  // Waits at most `max_wait` (or until the next timer) and dispatches what is ready, then
+  // the due timers, then the deferred work. Returns how many descriptors were ready.
+  int RunOnce(Nanos max_wait);
   // Dispatches until Stop() is called.
   void Run();
 
@@ -88,6 +108,7 @@ class EventLoop {
   void SiftDown(size_t i);
   void RemoveAt(size_t i);
   void FireTimers();
+  void RunDeferred();
   void DrainWake();
   void WakeLocked();  // mu_ held
 
@@ -97,6 +118,7 @@ class EventLoop {
   Nanos now_{0};
   std::vector<Timer*> heap_;
   std::vector<epoll_event> events_;
+  std::vector<Deferred*> deferred_, running_deferred_;
   IoHandler* wake_handler_marker_ = nullptr;
 
   std::atomic<bool> stop_{false};
