@@ -35,6 +35,7 @@ def summarize(runs, tools):
             "p99_ms": _median(r["p99_ms"] for r in mine),
             "errors": sum(r["errors"] for r in mine),
             "rps_by_round": [round(r["rps"]) for r in mine],
+            "target_cpu_cores": _median(r["target_cpu_cores"] for r in mine if r.get("target_cpu_cores") is not None),
             "extra": mine[len(mine) // 2]["extra"],
         })
     return rows
@@ -117,6 +118,7 @@ def closed_table(rows):
         ("× wrk", True, lambda r: _x(r["rps_x_wrk"])), (CPU_HEADER, True, _cpu),
         ("× wrk", True, lambda r: _x(r["cpu_x_wrk"])), ("peak RSS MiB", True, _rss), ("p50", True, _p50),
         ("p99", True, _p99), ("errors", True, _errors),
+        ("target CPU, cores", True, lambda r: _num(r.get("target_cpu_cores"), "{:.2f}")),
         ("req/s by round", False, lambda r: ", ".join(f"{x:,}" for x in r["rps_by_round"]))])
 
 
@@ -195,7 +197,9 @@ def markdown(info, sections, bars, notes):
              + (f" Clients and targets ran under `nice -n {info['nice']}`." if info.get("nice") else ""), ""]
     lines += ["Columns: req/s and latency as each tool reports them; client CPU = user+sys seconds of the client "
               "process (all threads, from the kernel's rusage) per 100k requests; peak RSS = the client's max "
-              "resident set. × wrk = ratio to wrk's median in the same table.", ""]
+              "resident set. × wrk = ratio to wrk's median in the same table. target CPU = user+sys of the "
+              "target's processes during the client's run, in cores (from /proc): a target near the cores it "
+              "can get (1.0 when pinned to one CPU) limits the throughput, not the client.", ""]
     for s in sections:
         lines += [f"## ({s['key']}) {s['title']} — {s['target']}", ""]
         lines += [s["setup"], ""] if s.get("setup") else []

@@ -39,6 +39,35 @@ def background_busy(seconds=0.5):
 NICE = 0  # set once by bench/compare's --nice before anything runs
 
 
+def tree_cpu_seconds(pid):
+    """user+sys CPU seconds used so far by process `pid` and its descendants (all their
+    threads), from /proc: how hard the target worked during a run. 0 if it is gone."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append((int(entry), fields))
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    own = None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            own = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    total += (int(own[11]) + int(own[12])) / tick  # utime, stime (fields 14 and 15)
+    while todo:
+        for child, fields in children.get(todo.pop(), []):
+            total += (int(fields[11]) + int(fields[12])) / tick
+            todo.append(child)
+    return total
+
+
 def pinned(cmd, cpus):
     """`cmd` under `taskset -c cpus` when cpus is set (the affinity is inherited by threads),
     and under `nice -n NICE` when NICE is set (clients and targets alike)."""

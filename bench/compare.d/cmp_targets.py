@@ -51,12 +51,14 @@ class Nginx:
 
 
 class VolleyTarget:
-    """`volley target` with `threads` threads, optionally with added latency (e.g. "5s")."""
+    """`volley target` with `threads` threads, optionally with added latency (e.g. "5s") or a
+    fixed response body (served as JSON when it starts with "{")."""
 
     name = "volley target"
 
-    def __init__(self, volley, threads, cpus=None, latency=None):
+    def __init__(self, volley, threads, cpus=None, latency=None, body=None):
         self.volley, self.threads, self.cpus, self.latency = volley, threads, cpus, latency
+        self.body = body
         self.proc, self.port = None, None
 
     def __enter__(self):
@@ -64,6 +66,8 @@ class VolleyTarget:
         cmd = [self.volley, "target", "--listen", f"127.0.0.1:{self.port}", "--threads", str(self.threads)]
         if self.latency:
             cmd += ["--latency", self.latency]
+        if self.body:
+            cmd += ["--body", self.body]
         self.proc = subprocess.Popen(pinned(cmd, self.cpus), stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         wait_listening(self.port, self.proc)
@@ -74,12 +78,12 @@ class VolleyTarget:
         return False
 
 
-def make_target(kind, volley, threads, cpus=None, latency=None):
+def make_target(kind, volley, threads, cpus=None, latency=None, body=None):
     """A target context manager by name: "nginx" or "volley"."""
     if kind == "nginx":
-        if latency:
-            raise ValueError("nginx target has no added latency; use the volley target")
+        if latency or body:
+            raise ValueError("nginx target has no added latency or body option; use the volley target")
         return Nginx(threads, cpus)
     if kind == "volley":
-        return VolleyTarget(volley, threads, cpus, latency)
+        return VolleyTarget(volley, threads, cpus, latency, body)
     raise ValueError(f"unknown target {kind!r}: nginx or volley")
