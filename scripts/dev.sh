@@ -123,7 +123,7 @@ sanitized_tests() {
   run_ninja build-tsan "${tsan[@]}"
   local regex
   regex=$(IFS='|'; echo "^(${tsan[*]})\$")
-  (cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  (cd build-tsan && TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/../test/tsan.supp" \
     ctest --output-on-failure -j2 --timeout 600 -R "$regex")
 }
 

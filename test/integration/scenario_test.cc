@@ -309,6 +309,8 @@ scenarios:
         thinkTime: "20"
 )yaml";
   auto out = fakes::RunEngine(Plan(yaml, server, 20, 2), true);
+  server.Stop();  // no handler runs after this; the lock tells TSan so too
+  std::lock_guard<std::mutex> lock(mu);
   ASSERT_EQ(gaps.size(), 20u);
   for (Nanos g : gaps) EXPECT_GE(g, std::chrono::milliseconds(40));
   // The iteration includes both pauses (40 + 20 ms at least).
