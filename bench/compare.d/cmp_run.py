@@ -42,7 +42,7 @@ NICE = 0  # set once by bench/compare's --nice before anything runs
 def tree_cpu_seconds(pid):
     """user+sys CPU seconds used so far by process `pid` and its descendants (all their
     threads), from /proc: how hard the target worked during a run. 0 if it is gone."""
-    children = {}
+    stats, children = {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -51,20 +51,14 @@ def tree_cpu_seconds(pid):
                 fields = f.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        children.setdefault(int(fields[1]), []).append((int(entry), fields))
+        stats[int(entry)] = fields
+        children.setdefault(int(fields[1]), []).append(int(entry))  # fields[1]: ppid
     tick = os.sysconf("SC_CLK_TCK")
-    total, todo = 0.0, [pid]
-    own = None
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            own = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    total += (int(own[11]) + int(own[12])) / tick  # utime, stime (fields 14 and 15)
+    total, todo = 0.0, [pid] if pid in stats else []
     while todo:
-        for child, fields in children.get(todo.pop(), []):
-            total += (int(fields[11]) + int(fields[12])) / tick
-            todo.append(child)
+        p = todo.pop()
+        total += (int(stats[p][11]) + int(stats[p][12])) / tick  # utime, stime
+        todo += children.get(p, [])
     return total
 
 
