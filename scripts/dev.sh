@@ -11,11 +11,16 @@ cd "$(dirname "$0")/.."
 BUILD_PKGS=(ca-certificates cmake ninja-build g++ pkg-config libssl-dev libyaml-cpp-dev
   libcli11-dev libspdlog-dev libfmt-dev libexpected-dev nlohmann-json3-dev libre2-dev
   libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
-  libprotobuf-dev protobuf-compiler libsnappy-dev libsqlite3-dev)
+  libprotobuf-dev protobuf-compiler libsnappy-dev libsqlite3-dev ccache)
 # Tests also use real peers: OpenSSL's CLI for certificates, Prometheus (server and
 # promtool) for the exposition, clang's libFuzzer for the
 # fuzz smoke run.
 TEST_PKGS=(openssl clang libclang-rt-14-dev curl prometheus)
+
+# ccache keeps compiles across build directories and fresh clones of the repository (CI runs
+# in a new clone on the same machine): the cache is keyed on the preprocessed source, not on
+# the directory it was compiled in.
+export CCACHE_NOHASHDIR=1 CCACHE_BASEDIR=$PWD CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 
 log() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 
@@ -52,7 +57,8 @@ build() {
   install_missing "${BUILD_PKGS[@]}"
   if [[ ! -f $dir/build.ninja ]]; then
     log "configuring $dir"
-    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOLLEY_WERROR=ON "$@" >/dev/null
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVOLLEY_WERROR=ON \
+      -DCMAKE_CXX_COMPILER_LAUNCHER=ccache "$@" >/dev/null
   fi
   log "building $dir"
   run_ninja "$dir"
@@ -62,7 +68,7 @@ fuzz_smoke() {
   # Each fuzz target runs over its seed corpus and then fuzzes for a bounded time.
   local dir=build-fuzz seconds=${FUZZ_SECONDS:-10}
   if [[ ! -f $dir/build.ninja ]]; then
-    CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DVOLLEY_FUZZ=ON -DVOLLEY_TESTS=OFF \
+    CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DVOLLEY_FUZZ=ON -DVOLLEY_TESTS=OFF \
       -DVOLLEY_BENCH=OFF >/dev/null
   fi
   local targets
@@ -117,7 +123,7 @@ sanitized_tests() {
     otlp_node_test otlp_engine_test cloud_output_test cloud_output_fault_test server_test
     store_test)
   if [[ ! -f build-tsan/build.ninja ]]; then
-    cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" \
+    cmake -S . -B build-tsan -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" \
       -DVOLLEY_WERROR=ON -DVOLLEY_SANITIZE=thread -DVOLLEY_BENCH=OFF >/dev/null
   fi
   run_ninja build-tsan "${tsan[@]}"

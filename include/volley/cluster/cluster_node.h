@@ -1,0 +1,90 @@
+// Cluster mode (DESIGN.md §5, seed 002): a node that joins the other nodes of a static list,
+// elects one coordinator with Raft (libraft, its bytes tunnelled through the gRPC node
+// protocol on one port) and reports its role. Opt-in: nothing here runs, and no cluster port
+// is opened, unless `volley node` is started with CLUSTER_ENABLED=true.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "volley/common/result.h"
+
+namespace volley::cluster {
+
+// How a node joins: everything comes from the environment (ClusterOptionsFromEnv) or a test.
+struct ClusterOptions {
+  std::string node_id;                  // CLUSTER_NODE_ID, else hostname + "-" + region
+  std::string region = "local";         // CLUSTER_REGION
+  std::string bind_addr = "0.0.0.0:7000";  // CLUSTER_BIND_ADDR: gRPC, and Raft inside it
+  // CLUSTER_SELF_ADDR: the address the other nodes reach this one at (behind NAT, in a
+  // container); empty = bind_addr when it is not a wildcard, else hostname:port.
+  std::string self_addr;
+  std::string discovery = "static";     // DISCOVERY_MODE: static | consul
+  std::vector<std::string> nodes;       // CLUSTER_NODES: host:port of every member
+  std::string data_dir;                 // CLUSTER_DATA_DIR: Raft log and snapshots
+  size_t voters = 5;                    // CLUSTER_VOTERS: the others are standbys
+  size_t min_peers = 0;                 // CLUSTER_MIN_PEERS: 0 = a majority of `nodes`
+  std::chrono::milliseconds election_timeout{1000};   // CLUSTER_ELECTION_TIMEOUT
+  std::chrono::milliseconds heartbeat_interval{100};  // CLUSTER_HEARTBEAT_INTERVAL
+  // A voter silent for longer than this is replaced by a standby (CLUSTER_PROMOTE_AFTER).
+  std::chrono::milliseconds promote_after{5000};
+  std::string token;                    // CLUSTER_TOKEN; never logged or reported
+  std::string tls_cert, tls_key, tls_ca;  // CLUSTER_TLS_CERT / _KEY / _CA (mTLS)
+  bool insecure = false;                // CLUSTER_INSECURE: allow a bare non-loopback bind
+};
+
+// The seed's /health/cluster state. A standby reports kFollower (its membership says more).
+enum class Role { kForming, kFollower, kLeader };
+const char* RoleName(Role role);  // "forming", "follower", "leader"
+
+struct MemberStatus {
+  std::string node_id;
+  std::string address;
+  std::string region;
+  std::string membership;  // "voter" | "standby" | "spare"
+  // Time since bytes last arrived from it (the leader knows all; a follower the leader).
+  std::optional<std::chrono::milliseconds> last_contact;
+};
+
+// A consistent copy of the node's cluster view.
+struct ClusterStatus {
+  Role state = Role::kForming;
+  std::string node_id, region, address;
+  std::string leader_id;   // empty while no leader is known
+  uint64_t term = 0;
+  size_t peers = 0;        // members of the configuration, this node included
+  bool cluster_ready = false;  // a leader is known and has committed an entry of its term
+  bool coordinator = false;    // this node leads and has committed an entry of its term
+  std::vector<MemberStatus> members;
+  uint64_t elections = 0;      // elections this node started (candidate transitions)
+  uint64_t term_changes = 0;
+  uint64_t refused_peers = 0;  // handshakes refused: token, certificate, version, unknown
+};
+
+// GET /health/cluster: the seed's fields (state, node_id, leader_id, term, peers,
+// cluster_ready) and region, address, voters, standbys (with last contact in ms).
+std::string ClusterHealthJson(const ClusterStatus& status);
+
+// One cluster member. Thread-safe: every method may be called from any thread. Raft runs on
+// a thread and libuv loop of its own; gRPC on its own threads, ahead of the load's workers.
+class ClusterNode {
+ public:
+  // Validates `options` (kInvalidArgument with every problem, e.g. a non-loopback bind
+  // without token or mTLS and without `insecure`), creates the data directory, binds
+  // `bind_addr` and starts joining. Returns once the port listens; formation goes on in the
+  // background (Status() shows it). kIo when the port cannot be bound.
+  static Result<std::unique_ptr<ClusterNode>> Start(ClusterOptions options);
+  virtual ~ClusterNode() = default;  // stops as Stop() does
+
+  virtual ClusterStatus Status() const = 0;
+  // The port actually bound (bind_addr may say 0).
+  virtual uint16_t port() const = 0;
+  // Leaves the loop and closes the port; Raft state stays on disk. Idempotent.
+  virtual void Stop() = 0;
+};
+
+}  // namespace volley::cluster
