@@ -27,6 +27,11 @@ inline ssize_t RawRecv(int fd, char* buf, size_t len) {
 
 }  // namespace
 
+bool ReplayableRequest(std::string_view method, bool has_idempotency_key) {
+  return has_idempotency_key || method == "GET" || method == "HEAD" || method == "OPTIONS" ||
+         method == "TRACE";
+}
+
 Connection::Connection(EventLoop& loop, ConnectionOwner& owner, const Endpoint& endpoint,
                        const TlsContext* tls, char* read_buffer, size_t read_buffer_size,
                        Nanos connect_timeout, Nanos request_timeout, uint32_t id)
@@ -65,6 +70,7 @@ void Connection::Close() {
   state_ = State::kClosed;
   watching_write_ = false;
   pending_ = {};
+  retry_pending_ = false;
 }
 
 void Connection::Connect() {
@@ -125,10 +131,24 @@ void Connection::OnConnected() {
     DoHandshake();
     return;
   }
+  BecomeReady();
+}
+
+void Connection::BecomeReady() {
   loop_.Cancel(this);
   state_ = State::kIdle;
   WatchWrite(false);
-  owner_.OnReady(*this);
+  if (!retry_pending_) {
+    owner_.OnReady(*this);
+    return;
+  }
+  retry_pending_ = false;
+  const Nanos deadline = retry_deadline_;
+  Send(request_, head_, /*replayable=*/false);
+  if (deadline < deadline_) {  // the retry keeps the request's first deadline
+    deadline_ = deadline;
+    loop_.Arm(this, deadline_);
+  }
 }
 
 void Connection::DoHandshake() {
@@ -140,10 +160,7 @@ void Connection::DoHandshake() {
       if (session_) SSL_SESSION_free(session_);
       session_ = s;
     }
-    loop_.Cancel(this);
-    state_ = State::kIdle;
-    WatchWrite(false);
-    owner_.OnReady(*this);
+    BecomeReady();
     return;
   }
   int e = SSL_get_error(ssl_, rc);
@@ -168,12 +185,15 @@ void Connection::WatchWrite(bool on) {
 
 void Connection::ConnectAt(Nanos when) { loop_.Arm(this, when); }
 
-void Connection::Send(std::string_view request, bool head) {
+void Connection::Send(std::string_view request, bool head, bool replayable) {
   assert(state_ == State::kIdle);
   request_fresh_ = fresh_;
   fresh_ = false;
   if (!request_fresh_) timings_ = RequestTimings{};
   pending_ = request;
+  request_ = request;
+  head_ = head;
+  replayable_ = replayable;
   parser_.Reset(head);
   state_ = State::kSending;
   timings_.send_start = Nanos(0);  // set by the first write
@@ -218,7 +238,7 @@ void Connection::DoWrite() {
       return;
     }
     if (n < 0) {
-      Fail(category, "send failed");
+      FailOrRetry(category, "send failed");
       return;
     }
     timings_.bytes_sent += static_cast<uint64_t>(n);
@@ -264,8 +284,11 @@ void Connection::DoRead() {
     ssize_t n = ReadSome(read_buffer_, read_buffer_size_, &category);
     if (n == -1) return;
     if (n == -2) {
-      Fail(category,
-           state_ == State::kReceiving ? "connection reset while receiving" : "connection error");
+      if (state_ == State::kReceiving) {
+        FailOrRetry(category, "connection reset while receiving");
+      } else {
+        Fail(category, "connection error");
+      }
       return;
     }
     if (state_ != State::kReceiving) {
@@ -278,10 +301,10 @@ void Connection::DoRead() {
       auto st = parser_.OnEof();
       if (st == ResponseParser::Status::kDone) {
         Finish(false);
+      } else if (timings_.first_byte == Nanos(0)) {
+        FailOrRetry(ErrorCategory::kNetwork, "connection closed before any response");
       } else {
-        Fail(ErrorCategory::kNetwork, timings_.first_byte == Nanos(0)
-                                          ? "connection closed before any response"
-                                          : "connection closed mid-response");
+        Fail(ErrorCategory::kNetwork, "connection closed mid-response");
       }
       return;
     }
@@ -340,6 +363,30 @@ void Connection::Fail(ErrorCategory category, const char* what) {
   owner_.OnFailure(*this, category, what);
 }
 
+void Connection::FailOrRetry(ErrorCategory category, const char* what) {
+  // TLS errors are not a closed connection; a response that began is not stale.
+  const bool nothing_written = timings_.bytes_sent == 0;
+  if (request_fresh_ || category != ErrorCategory::kNetwork ||
+      timings_.first_byte != Nanos(0) || !(replayable_ || nothing_written)) {
+    Fail(category, what);
+    return;
+  }
+  const Nanos deadline = deadline_;
+  const uint64_t sent = timings_.bytes_sent;
+  const std::string_view request = request_;
+  const bool head = head_;
+  Close();
+  request_ = request;
+  head_ = head;
+  retry_pending_ = true;
+  retry_deadline_ = deadline;
+  owner_.OnStaleRetry(*this);
+  Connect();  // resets the timings: the retry's connect is its connecting phase
+  // The first attempt's bytes did leave (unless the connect failed at once and the owner
+  // has heard the failure already).
+  if (state_ != State::kClosed) timings_.bytes_sent = sent;
+}
+
 void Connection::OnIo(uint32_t events) {
   switch (state_) {
     case State::kConnecting:
@@ -350,7 +397,7 @@ void Connection::OnIo(uint32_t events) {
       return;
     case State::kSending:
       if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN)) {
-        Fail(ErrorCategory::kNetwork, "connection reset while sending");
+        FailOrRetry(ErrorCategory::kNetwork, "connection reset while sending");
         return;
       }
       DoWrite();

@@ -32,6 +32,12 @@ struct RequestTimings {
 
 class Connection;
 
+// Go's net/http rule for sending a request again after its reused connection failed: a
+// request that cannot have been processed (none of its bytes left) always may; one whose
+// bytes left may only if it is replayable: GET, HEAD, OPTIONS or TRACE, or any method with
+// an Idempotency-Key or X-Idempotency-Key header (`has_idempotency_key`).
+bool ReplayableRequest(std::string_view method, bool has_idempotency_key);
+
 // Callbacks into the worker. They run on the worker thread, from inside the connection's
 // event handling; the connection is in a consistent state when they are called.
 class ConnectionOwner {
@@ -48,6 +54,10 @@ class ConnectionOwner {
   virtual void OnFailure(Connection& c, ErrorCategory category, const char* what) = 0;
   // An idle keep-alive connection was closed by the server; it is closed now.
   virtual void OnIdleClosed(Connection& c) = 0;
+  // The request in flight is being sent again on a new connection, because the reused
+  // keep-alive connection it went out on was closed or reset before any byte of a response
+  // arrived (see Send). Informational: OnResponse or OnFailure follows as usual.
+  virtual void OnStaleRetry(Connection& c) = 0;
 };
 
 class Connection final : public IoHandler, public Timer {
@@ -73,7 +83,16 @@ class Connection final : public IoHandler, public Timer {
   // bytes go out at the end of the loop's turn (EventLoop::Defer), so that a turn first
   // reads every ready response and then writes the requests they freed, together: the
   // target sees them in one burst and the send time is taken when they leave.
-  void Send(std::string_view request, bool head);
+  //
+  // Stale keep-alive connections: when the connection was reused (it served an earlier
+  // request) and is closed or reset by the server before any byte of the response arrives,
+  // the request goes out once more on a new connection, as browsers, curl and Go do:
+  // always if none of its bytes had left, otherwise only if `replayable` (see
+  // ReplayableRequest). The owner hears OnStaleRetry, then the outcome of the second
+  // attempt; the timings are the second attempt's (its connect included), and the
+  // request's deadline stays the first attempt's. A request on a fresh connection is never
+  // sent again: a server that reads a request and then drops the connection is an error.
+  void Send(std::string_view request, bool head, bool replayable = false);
   // Closes without calling the owner.
   void Close();
   // Scenario mode: the timeout of the next requests, and what the parser keeps of their
@@ -109,6 +128,11 @@ class Connection final : public IoHandler, public Timer {
   void DoWrite();
   void DoRead();
   void Fail(ErrorCategory category, const char* what);
+  // A failure of the request in flight before its response began: sends it again on a new
+  // connection if Send's stale-connection rule allows it, else Fail().
+  void FailOrRetry(ErrorCategory category, const char* what);
+  // Connected (and TLS done): the retried request goes out, or the owner hears OnReady.
+  void BecomeReady();
   // `read_at`: when set, the time of the read that completed the response (it is the
   // response's end without reading the clock again).
   void Finish(bool out_of_step, Nanos read_at = Nanos(0));
@@ -135,6 +159,12 @@ class Connection final : public IoHandler, public Timer {
   bool request_fresh_ = false;  // the current request opened the connection
   bool watching_write_ = false;
   std::string_view pending_;  // request bytes not yet written
+  // The request in flight, kept for a stale-connection retry.
+  std::string_view request_;
+  bool head_ = false;
+  bool replayable_ = false;
+  bool retry_pending_ = false;  // reconnecting to send request_ again
+  Nanos retry_deadline_{0};     // the retried request's deadline (the first attempt's)
   WriteSoon write_soon_;
   RequestTimings timings_;
   Nanos deadline_{0};  // of the request in flight

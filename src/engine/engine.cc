@@ -125,6 +125,13 @@ Result<std::unique_ptr<Engine>> Engine::Create(const config::TestPlan& plan) {
   }
   impl->shared.request = SerializeRequest(plan);
   impl->shared.head = plan.request.method == "HEAD";
+  {
+    std::vector<config::Header> headers = plan.custom_headers;
+    headers.insert(headers.end(), plan.request.headers.begin(), plan.request.headers.end());
+    impl->shared.replayable = ReplayableRequest(
+        plan.request.method,
+        HasHeader(headers, "Idempotency-Key") || HasHeader(headers, "X-Idempotency-Key"));
+  }
   if (plan.load.open()) {
     auto schedule = RateSchedule::ForModel(plan.load, plan.duration);
     if (!schedule) return tl::unexpected(schedule.error());

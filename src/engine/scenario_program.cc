@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "connection.h"
 #include "volley/common/strings.h"
 
 namespace volley::engine {
@@ -59,6 +60,8 @@ void CompileRequest(const config::TestPlan& plan, const config::Step& step,
     if (!Named(step.headers, h.first)) headers.push_back(h);
   }
   headers.insert(headers.end(), step.headers.begin(), step.headers.end());
+  out.replayable = ReplayableRequest(
+      step.method, Named(headers, "Idempotency-Key") || Named(headers, "X-Idempotency-Key"));
   for (const auto& [name, value] : headers) {
     if (EqualsIgnoreCase(name, "Content-Length")) continue;  // volley computes it
     auto t = scenario::Template::Compile(value, table);

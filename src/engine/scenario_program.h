@@ -34,6 +34,7 @@ struct CompiledStep {
   std::vector<std::pair<std::string, scenario::Template>> headers;
   scenario::Template body;
   bool send_length = false;  // Content-Length even when the body is empty (POST/PUT/PATCH)
+  bool replayable = false;   // may be sent again after a stale connection (Connection::Send)
   std::vector<scenario::Extractor> extract;
   std::vector<scenario::Assertion> assertions;
   config::ThinkTime think;

@@ -65,6 +65,7 @@ void Worker::BindMetrics() {
   m_.sent = shard_.GetCounter(SeriesKey(names::kDataSent));
   m_.received = shard_.GetCounter(SeriesKey(names::kDataReceived));
   m_.dropped = shard_.GetCounter(SeriesKey(names::kDroppedIterations));
+  m_.stale_retries = shard_.GetCounter(SeriesKey(names::kStaleRetries));
   m_.duration = shard_.GetTrend(SeriesKey(names::kDuration));
   m_.blocked = shard_.GetTrend(SeriesKey(names::kBlocked));
   m_.connecting = shard_.GetTrend(SeriesKey(names::kConnecting));
@@ -154,7 +155,7 @@ void Worker::StartIteration(Connection& c) {
   }
   ++in_flight_;
   c.tag = loop_.Now();
-  c.Send(shared_.request, shared_.head);
+  c.Send(shared_.request, shared_.head, shared_.replayable);
 }
 
 // ---- open models ----------------------------------------------------------------------
@@ -216,7 +217,7 @@ void Worker::Dispatch(Connection& c, Nanos intended) {
   }
   ++in_flight_;
   c.tag = intended;
-  c.Send(shared_.request, shared_.head);
+  c.Send(shared_.request, shared_.head, shared_.replayable);
 }
 
 // ---- connection callbacks -------------------------------------------------------------
@@ -336,6 +337,8 @@ void Worker::OnIdleClosed(Connection& c) {
   Reconnect(c);
   MaybeFinish();
 }
+
+void Worker::OnStaleRetry(Connection&) { m_.stale_retries->value += 1; }
 
 void Worker::LeavePool(Connection& c) {
   if (c.pool_slot < 0) return;

@@ -27,6 +27,7 @@ struct RunShared {
   const TlsContext* tls = nullptr;
   std::string request;  // the serialized request of single-request mode
   bool head = false;
+  bool replayable = false;  // single-request mode: see ReplayableRequest
   const ScenarioProgram* program = nullptr;  // scenario mode when set
   std::optional<RateSchedule> schedule;  // open models only
   Nanos start{0};                        // T0: arrival times are relative to it
@@ -67,6 +68,7 @@ class Worker final : public ConnectionOwner {
   void OnResponse(Connection& c, const ResponseParser& response) override;
   void OnFailure(Connection& c, ErrorCategory category, const char* what) override;
   void OnIdleClosed(Connection& c) override;
+  void OnStaleRetry(Connection& c) override;
 
   // A user's think time or retry delay is over (VirtualUser's timer).
   void OnUserTimer(VirtualUser& u);
@@ -133,6 +135,7 @@ class Worker final : public ConnectionOwner {
     metrics::Counter* sent;
     metrics::Counter* received;
     metrics::Counter* dropped;
+    metrics::Counter* stale_retries;
     metrics::Histogram* duration;
     metrics::Histogram* blocked;
     metrics::Histogram* connecting;

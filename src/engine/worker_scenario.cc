@@ -157,7 +157,7 @@ void Worker::SendStep(Connection& c, VirtualUser& u, Nanos intended) {
   c.set_capture(true, st.needs_body ? kMaxBodyCapture : 0);
   u.phase = VirtualUser::Phase::kOnWire;
   c.tag = intended;
-  c.Send(out, st.head);
+  c.Send(out, st.head, st.replayable);
 }
 
 void Worker::OnScenarioResponse(Connection& c, const ResponseParser& response) {

@@ -40,6 +40,9 @@ const char* KnownHelp(std::string_view name) {
       {names::kDroppedIterations,
        "Open models: arrivals not started because too many iterations were in flight."},
       {names::kConcurrentRequests, "Requests in flight at the last tick."},
+      {names::kStaleRetries,
+       "Requests sent again on a new connection: the server had closed their reused "
+       "keep-alive connection before answering."},
   };
   for (const auto& [n, help] : kHelp) {
     if (name == n) return help;

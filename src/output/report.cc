@@ -63,6 +63,12 @@ std::string FormatReport(const Summary& s) {
   snprintf(buf, sizeof buf, "  %-16s sent %s, received %s\n", "data",
            FormatBytes(s.data_sent).c_str(), FormatBytes(s.data_received).c_str());
   out += buf;
+  if (s.stale_retries > 0) {
+    snprintf(buf, sizeof buf,
+             "  %-16s %s sent again: the server closed a reused keep-alive connection first\n",
+             "stale retries", FormatCount(s.stale_retries).c_str());
+    out += buf;
+  }
   if (s.facts.abandoned > 0) {
     snprintf(buf, sizeof buf, "  %-16s %s still in flight when the grace period ended\n",
              "abandoned", FormatCount(s.facts.abandoned).c_str());

@@ -47,6 +47,7 @@ Summary Summarize(const metrics::Snapshot& snap, const RunFacts& facts) {
   }
   s.dropped_iterations =
       static_cast<uint64_t>(std::llround(snap.SumCounter(names::kDroppedIterations)));
+  s.stale_retries = static_cast<uint64_t>(std::llround(snap.SumCounter(names::kStaleRetries)));
   s.data_sent = static_cast<uint64_t>(std::llround(snap.SumCounter(names::kDataSent)));
   s.data_received = static_cast<uint64_t>(std::llround(snap.SumCounter(names::kDataReceived)));
   s.latency = Summarize(snap.MergedTrend(names::kDuration));
@@ -80,6 +81,7 @@ nlohmann::json ToJson(const Summary& s) {
   j["errors"] = s.errors;
   j["errors_total"] = s.errors_total;
   j["dropped_iterations"] = s.dropped_iterations;
+  j["stale_connection_retries"] = s.stale_retries;
   j["latency_ms"] = LatencyJson(s.latency);
   if (s.from_intended) j["latency_from_intended_ms"] = LatencyJson(*s.from_intended);
   nlohmann::json phases = nlohmann::json::object();

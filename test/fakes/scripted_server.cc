@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+#include <random>
 #include <string_view>
 
 namespace volley::fakes {
@@ -27,6 +29,14 @@ std::string MakeHugeHeaders() {
 void CloseFd(int fd) {
   if (fd >= 0) close(fd);
 }
+
+// close() then sends RST instead of FIN.
+void ResetOnClose(int fd) {
+  linger lg{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+}
+
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 }  // namespace
 
@@ -50,6 +60,12 @@ const char* BehaviourName(Behaviour b) {
       return "chunked";
     case Behaviour::kKeepAliveThenClose:
       return "keep_alive_then_close";
+    case Behaviour::kResetAfterRead:
+      return "reset_after_read";
+    case Behaviour::kResetOnNextRequest:
+      return "reset_on_next_request";
+    case Behaviour::kCloseIdleAtRandom:
+      return "close_idle_at_random";
   }
   return "?";
 }
@@ -87,7 +103,11 @@ const std::string& ResponseBytes(Behaviour b) {
     case Behaviour::kChunked:
       return kChunked;
     case Behaviour::kKeepAliveThenClose:
+    case Behaviour::kResetOnNextRequest:
+    case Behaviour::kCloseIdleAtRandom:
       return kKeepAlive;
+    case Behaviour::kResetAfterRead:
+      return kNone;
   }
   return kNone;
 }
@@ -105,6 +125,8 @@ struct ScriptedServer::Conn {
   std::string in;
   std::string_view out;
   size_t out_off = 0;
+  bool reset_on_data = false;            // kResetOnNextRequest, after the answer
+  std::optional<SteadyTime> close_at;    // kCloseIdleAtRandom, after the answer
 };
 
 Result<std::unique_ptr<ScriptedServer>> ScriptedServer::Start(ScriptedServerOptions options) {
@@ -183,7 +205,25 @@ void ScriptedServer::AcceptAll() {
 
 void ScriptedServer::Loop() {
   std::vector<pollfd> fds;
+  std::mt19937_64 rng(options_.seed);
   while (!stop_.load(std::memory_order_acquire)) {
+    // Connections that wait to be closed at a random moment: draw their moments, and wake
+    // up for the first one.
+    int timeout_ms = -1;
+    const SteadyTime now = std::chrono::steady_clock::now();
+    for (auto& c : conns_) {
+      if (c->behaviour != Behaviour::kCloseIdleAtRandom || c->phase != Conn::Phase::kReading ||
+          !c->close_at) {
+        continue;
+      }
+      if (*c->close_at == SteadyTime{}) {  // answered just now: draw its idle time
+        std::uniform_int_distribution<int64_t> idle(0, options_.max_idle.count());
+        c->close_at = now + std::chrono::microseconds(idle(rng));
+      }
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(*c->close_at - now);
+      const int ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+      timeout_ms = timeout_ms < 0 ? ms : std::min(timeout_ms, ms);
+    }
     fds.clear();
     fds.push_back({wake_read_, POLLIN, 0});
     fds.push_back({listen_fd_, POLLIN, 0});  // poll() ignores a negative fd
@@ -191,7 +231,7 @@ void ScriptedServer::Loop() {
       fds.push_back(
           {c->fd, static_cast<short>(c->phase == Conn::Phase::kWriting ? POLLOUT : POLLIN), 0});
     }
-    if (poll(fds.data(), fds.size(), -1) < 0) {
+    if (poll(fds.data(), fds.size(), timeout_ms) < 0) {
       if (errno == EINTR) continue;
       return;
     }
@@ -208,6 +248,16 @@ void ScriptedServer::Loop() {
         c.fd = -1;
       }
     }
+    // Idle connections whose moment came, the next request head not (fully) read: closed,
+    // unread bytes and all (the kernel then resets the connection).
+    const SteadyTime after = std::chrono::steady_clock::now();
+    for (auto& c : conns_) {
+      if (c->fd >= 0 && c->phase == Conn::Phase::kReading && c->close_at &&
+          *c->close_at != SteadyTime{} && *c->close_at <= after) {
+        CloseFd(c->fd);
+        c->fd = -1;
+      }
+    }
     conns_.erase(std::remove_if(conns_.begin(), conns_.end(), [](auto& c) { return c->fd < 0; }),
                  conns_.end());
     if (fds[1].revents != 0 && listen_fd_ >= 0) AcceptAll();
@@ -222,6 +272,11 @@ bool ScriptedServer::OnReadable(Conn& c) {
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
     if (n <= 0) return false;  // EOF or error: the peer is gone
     if (c.phase == Conn::Phase::kDraining) continue;
+    if (c.reset_on_data) {  // the next request began: reset without reading it
+      stale_resets_.fetch_add(1, std::memory_order_acq_rel);
+      ResetOnClose(c.fd);
+      return false;
+    }
     const size_t old = c.in.size();
     c.in.append(buf, static_cast<size_t>(n));
     // Look for the blank line from just before the new bytes (it may straddle reads).
@@ -245,6 +300,11 @@ bool ScriptedServer::Answer(Conn& c) {
     listen_fd_ = -1;
   }
   c.behaviour = options_.script[n % options_.script.size()];
+  c.close_at.reset();
+  if (c.behaviour == Behaviour::kResetAfterRead) {
+    ResetOnClose(c.fd);
+    return false;
+  }
   c.out = ResponseBytes(c.behaviour);
   c.out_off = 0;
   if (c.out.empty()) {  // kNeverAnswer: hold the socket
@@ -268,11 +328,18 @@ bool ScriptedServer::OnWritable(Conn& c) {
 
 bool ScriptedServer::AfterSent(Conn& c) {
   switch (c.behaviour) {
-    case Behaviour::kResetMidResponse: {
-      linger lg{1, 0};  // close() now sends RST instead of FIN
-      setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    case Behaviour::kResetMidResponse:
+      ResetOnClose(c.fd);
       return false;
-    }
+    case Behaviour::kResetOnNextRequest:
+      c.phase = Conn::Phase::kReading;
+      c.reset_on_data = true;
+      return true;
+    case Behaviour::kCloseIdleAtRandom:
+      c.phase = Conn::Phase::kReading;
+      c.close_at = SteadyTime{};  // the loop draws the moment
+      if (c.in.find("\r\n\r\n") != std::string::npos) return Answer(c);
+      return true;
     case Behaviour::kShortBody:
     case Behaviour::kConnectionClose:
     case Behaviour::kKeepAliveThenClose:
@@ -288,6 +355,7 @@ bool ScriptedServer::AfterSent(Conn& c) {
     case Behaviour::kHugeHeaders:
     case Behaviour::kNeverAnswer:
     case Behaviour::kBadChunk:
+    case Behaviour::kResetAfterRead:
       c.phase = Conn::Phase::kDraining;
       return true;
   }

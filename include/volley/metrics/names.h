@@ -22,6 +22,9 @@ inline constexpr const char* kDataSent = "data_sent_bytes_total";
 inline constexpr const char* kDataReceived = "data_received_bytes_total";
 inline constexpr const char* kDroppedIterations = "dropped_iterations_total";
 inline constexpr const char* kConcurrentRequests = "concurrent_requests";
+// Requests sent again on a new connection because their reused keep-alive connection was
+// closed by the server before any byte of a response (not errors; see engine::Connection).
+inline constexpr const char* kStaleRetries = "stale_connection_retries_total";
 // Scenario mode (labels in comments). `status` is "success" or "failure"; `result` of an
 // assertion is "passed" or "failed".
 inline constexpr const char* kScenarioRequests = "scenario_requests_total";      // scenario

@@ -84,6 +84,7 @@ struct Summary {
   std::map<std::string, uint64_t> errors;        // every category, zero included
   uint64_t errors_total = 0;
   uint64_t dropped_iterations = 0;
+  uint64_t stale_retries = 0;  // requests sent again after a stale keep-alive connection
   uint64_t data_sent = 0, data_received = 0;
   LatencySummary latency;                                      // request_duration_seconds
   std::optional<LatencySummary> from_intended;                 // open models
