@@ -136,6 +136,7 @@ Result<std::unique_ptr<Engine>> Engine::Create(const config::TestPlan& plan) {
     auto schedule = RateSchedule::ForModel(plan.load, plan.duration);
     if (!schedule) return tl::unexpected(schedule.error());
     impl->shared.schedule = std::move(*schedule);
+    impl->shared.segment = plan.segment;
   }
   impl->shared.connect_timeout = plan.connect_timeout;
   impl->shared.request_timeout = plan.request_timeout;

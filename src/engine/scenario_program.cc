@@ -69,6 +69,18 @@ void CompileRequest(const config::TestPlan& plan, const config::Step& step,
   }
 }
 
+// A cluster node's part of a sequential data file: the rows r % count == index, in order,
+// so that every row is used once across the cluster (config/plan_split.h).
+void KeepSegmentRows(const config::Segment& segment, std::vector<std::vector<std::string>>& rows) {
+  if (segment.whole()) return;
+  size_t kept = 0;
+  for (size_t r = segment.index; r < rows.size(); r += segment.count) {
+    if (kept != r) rows[kept] = std::move(rows[r]);
+    ++kept;
+  }
+  rows.resize(kept);
+}
+
 }  // namespace
 
 bool ScenarioProgram::NoteOnce(const std::string& message) const {
@@ -99,6 +111,9 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
         for (const std::string& column : data->columns) {
           sc.data_columns.push_back(table.Intern(column));
           defined.push_back(sc.data_columns.back());
+        }
+        if (spec.data->strategy == config::DataFile::Strategy::kSequential) {
+          KeepSegmentRows(plan.segment, data->rows);
         }
         sc.data = std::make_unique<scenario::DataFeeder>(std::move(*data), spec.data->strategy);
       }

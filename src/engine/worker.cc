@@ -161,13 +161,18 @@ void Worker::StartIteration(Connection& c) {
 // ---- open models ----------------------------------------------------------------------
 
 void Worker::ScheduleNextArrival() {
-  next_arrival_time_ = shared_.schedule->ArrivalTime(next_arrival_);
+  next_arrival_time_ = ArrivalAt(next_arrival_);
   if (!next_arrival_time_ || shared_.start + *next_arrival_time_ >= shared_.deadline) {
     next_arrival_time_.reset();
     BeginStop();  // no more arrivals: drain and end
     return;
   }
   loop_.Arm(&pace_timer_, shared_.start + *next_arrival_time_);
+}
+
+std::optional<Nanos> Worker::ArrivalAt(uint64_t k) const {
+  return shared_.schedule->ArrivalTime(shared_.segment.index +
+                                       static_cast<uint64_t>(shared_.segment.count) * k);
 }
 
 void Worker::OnPace() {
@@ -198,7 +203,7 @@ void Worker::OnPace() {
       ++queue_size_;
     }
     next_arrival_ += static_cast<uint64_t>(shared_.threads);
-    next_arrival_time_ = shared_.schedule->ArrivalTime(next_arrival_);
+    next_arrival_time_ = ArrivalAt(next_arrival_);
     if (!next_arrival_time_ || shared_.start + *next_arrival_time_ >= shared_.deadline) {
       next_arrival_time_.reset();
     }

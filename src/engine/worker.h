@@ -30,6 +30,7 @@ struct RunShared {
   bool replayable = false;  // single-request mode: see ReplayableRequest
   const ScenarioProgram* program = nullptr;  // scenario mode when set
   std::optional<RateSchedule> schedule;  // open models only
+  config::Segment segment;               // this node's arrivals of `schedule`
   Nanos start{0};                        // T0: arrival times are relative to it
   Nanos deadline{0};                     // T0 + duration
   Nanos connect_timeout{0}, request_timeout{0}, grace{0}, tick{0};
@@ -96,6 +97,9 @@ class Worker final : public ConnectionOwner {
   void Reconnect(Connection& c);
   void LeavePool(Connection& c);
   void ScheduleNextArrival();
+  // The instant of this node's k-th arrival: the plan's arrival segment.index +
+  // segment.count * k (the node's segment of a cluster-wide schedule; k itself when whole).
+  std::optional<Nanos> ArrivalAt(uint64_t k) const;
   void RecordResponse(Connection& c, const ResponseParser& response);
 
   // Scenario mode (worker_scenario.cc). Each connection carries one virtual user.
@@ -162,7 +166,7 @@ class Worker final : public ConnectionOwner {
   std::optional<Error> init_error_;
   const char* first_reason_[kErrorCategoryCount] = {};
   // Open models.
-  uint64_t next_arrival_ = 0;  // this worker's next arrival index k
+  uint64_t next_arrival_ = 0;  // this worker's next arrival index k (of the node's arrivals)
   std::optional<Nanos> next_arrival_time_;
   std::vector<Nanos> queue_;  // ring of intended times waiting for a connection
   size_t queue_head_ = 0, queue_size_ = 0;

@@ -264,6 +264,11 @@ void ScriptedServer::Loop() {
   }
 }
 
+std::vector<std::string> ScriptedServer::request_lines() const {
+  std::lock_guard<std::mutex> lock(lines_mu_);
+  return lines_;
+}
+
 bool ScriptedServer::OnReadable(Conn& c) {
   char buf[16 * 1024];
   for (;;) {
@@ -292,6 +297,10 @@ bool ScriptedServer::OnReadable(Conn& c) {
 bool ScriptedServer::Answer(Conn& c) {
   const size_t end = c.in.find("\r\n\r\n");
   if (end == std::string::npos || end + 4 > kMaxRequestBytes) return false;
+  {
+    std::lock_guard<std::mutex> lock(lines_mu_);
+    lines_.push_back(c.in.substr(0, std::min(c.in.find("\r\n"), end)));
+  }
   c.in.erase(0, end + 4);  // anything left is the start of a pipelined request
   const uint64_t n = requests_.fetch_add(1, std::memory_order_acq_rel);
   if (options_.stop_listening_after > 0 && n + 1 >= options_.stop_listening_after &&

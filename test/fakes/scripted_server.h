@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -94,6 +95,8 @@ class ScriptedServer {
   uint64_t connections() const { return connections_.load(std::memory_order_acquire); }
   // Request heads read completely (each then got its scripted behaviour).
   uint64_t requests() const { return requests_.load(std::memory_order_acquire); }
+  // The request line ("GET /x HTTP/1.1") of every request head read, in order.
+  std::vector<std::string> request_lines() const;
   // kResetOnNextRequest: connections reset when the next request began to arrive.
   uint64_t stale_resets() const { return stale_resets_.load(std::memory_order_acquire); }
 
@@ -121,6 +124,8 @@ class ScriptedServer {
   std::atomic<uint64_t> connections_{0};
   std::atomic<uint64_t> requests_{0};
   std::atomic<uint64_t> stale_resets_{0};
+  mutable std::mutex lines_mu_;
+  std::vector<std::string> lines_;  // guarded by lines_mu_
   std::atomic<bool> stop_{false};
   std::thread thread_;  // owned by the owning thread; joined by Stop()
 };

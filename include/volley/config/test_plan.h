@@ -68,6 +68,16 @@ struct RequestSpec {
   std::string body;
 };
 
+// A node's part of a plan that a cluster divides among its nodes (see plan_split.h): of the
+// plan's sequence of open-model arrivals (k = 0, 1, 2, ...), the node makes those with
+// k % count == index, at the plan's instants; of a sequential data file's rows, it uses
+// those with row % count == index. {0, 1} is the whole plan.
+struct Segment {
+  uint32_t index = 0;
+  uint32_t count = 1;
+  bool whole() const { return count <= 1; }
+};
+
 struct TestPlan {
   Url target;
   Nanos duration = std::chrono::hours(2);
@@ -103,6 +113,8 @@ struct TestPlan {
   std::vector<Scenario> scenarios;
   std::vector<Threshold> thresholds;
   std::vector<OutputSpec> outputs;
+  // Set by SharePlan on a node of a cluster; the whole plan otherwise.
+  Segment segment;
 };
 
 }  // namespace volley::config

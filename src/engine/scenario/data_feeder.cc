@@ -7,19 +7,17 @@ DataFeeder::DataFeeder(DataTable table, config::DataFile::Strategy strategy)
 
 std::optional<size_t> DataFeeder::Next(std::mt19937_64& rng) {
   const size_t n = table_.rows.size();
-  if (n == 0) return std::nullopt;
-  switch (strategy_) {
-    case config::DataFile::Strategy::kSequential: {
-      uint64_t i = next_.fetch_add(1, std::memory_order_relaxed);
-      if (i >= n) return std::nullopt;
-      return static_cast<size_t>(i);
-    }
-    case config::DataFile::Strategy::kCycle:
-      return static_cast<size_t>(next_.fetch_add(1, std::memory_order_relaxed) % n);
-    case config::DataFile::Strategy::kRandom:
-      return static_cast<size_t>(std::uniform_int_distribution<uint64_t>(0, n - 1)(rng));
+  if (strategy_ == config::DataFile::Strategy::kSequential) {
+    // Counted even when there are no rows, so that exhausted() tells.
+    const uint64_t i = next_.fetch_add(1, std::memory_order_relaxed);
+    if (i >= n) return std::nullopt;
+    return static_cast<size_t>(i);
   }
-  return std::nullopt;
+  if (n == 0) return std::nullopt;
+  if (strategy_ == config::DataFile::Strategy::kCycle) {
+    return static_cast<size_t>(next_.fetch_add(1, std::memory_order_relaxed) % n);
+  }
+  return static_cast<size_t>(std::uniform_int_distribution<uint64_t>(0, n - 1)(rng));
 }
 
 std::vector<VarId> DataFeeder::BindColumns(VariableTable& table) const {

@@ -24,7 +24,8 @@ namespace volley::engine::scenario {
 // table is immutable after construction.
 class DataFeeder {
  public:
-  // `table` must have at least one row (LoadDataFile guarantees it).
+  // `table` must have at least one row for random and cycle; a sequential feeder may have
+  // none (a cluster node's part of a file with fewer rows than nodes): it is used up.
   DataFeeder(DataTable table, config::DataFile::Strategy strategy);
 
   // The index of the next row for a user, or nullopt once a sequential feeder is used up.
