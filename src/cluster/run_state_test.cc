@@ -1,0 +1,126 @@
+#include "volley/cluster/run_state.h"
+
+#include <gtest/gtest.h>
+
+namespace volley::cluster {
+namespace {
+
+using std::chrono::seconds;
+
+SubmitRun Submit(const std::string& id, std::vector<std::string> nodes = {"a", "b", "c"}) {
+  SubmitRun s;
+  s.run_id = id;
+  s.plan_yaml = "version: \"1.0\"\n";
+  s.plan_name = "plan.yaml";
+  s.participants = std::move(nodes);
+  return s;
+}
+
+// Applies every command through the wire encoding, as a node applying the log does.
+Result<void> ApplyEncoded(RunStateMachine& sm, const RunCommand& c) {
+  auto decoded = DecodeRunCommand(EncodeRunCommand(c));
+  if (!decoded) return tl::unexpected(decoded.error());
+  return sm.Apply(*decoded);
+}
+
+TEST(RunState, ARunGoesFromPlannedToEndedWhenEveryParticipantIsDoneOrLost) {
+  RunStateMachine sm;
+  ASSERT_TRUE(ApplyEncoded(sm, Submit("r1")).has_value());
+  ASSERT_NE(sm.current(), nullptr);
+  EXPECT_EQ(sm.current()->phase, RunPhase::kPlanned);
+  EXPECT_EQ(sm.current()->ShareOf("b"), 1u);
+  EXPECT_FALSE(sm.current()->ShareOf("z").has_value());
+  ASSERT_TRUE(ApplyEncoded(sm, StartRun{"r1", seconds(1'700'000'010)}).has_value());
+  EXPECT_EQ(sm.current()->phase, RunPhase::kStarted);
+  EXPECT_EQ(*sm.current()->start_unix, seconds(1'700'000'010));
+  ASSERT_TRUE(ApplyEncoded(sm, NodeDone{"r1", "a", false, "{\"requests_total\":1000}"}));
+  ASSERT_TRUE(ApplyEncoded(sm, NodeDone{"r1", "c", true, ""}));
+  EXPECT_EQ(sm.current()->phase, RunPhase::kStarted);
+  ASSERT_TRUE(ApplyEncoded(sm, NodeDone{"r1", "b", false, "{}"}));
+  EXPECT_EQ(sm.current()->phase, RunPhase::kEnded);
+  EXPECT_TRUE(sm.current()->outcomes.at("c").lost);
+  EXPECT_EQ(sm.current()->outcomes.at("a").summary_json, "{\"requests_total\":1000}");
+}
+
+TEST(RunState, TheFirstCommittedStartStandsAndConflictingCommandsChangeNothing) {
+  RunStateMachine sm;
+  ASSERT_TRUE(sm.Apply(Submit("r1")));
+  ASSERT_TRUE(sm.Apply(StartRun{"r1", seconds(100)}));
+  const std::string before = sm.Serialize();
+  // Two leaders each proposed a start; the later one is refused on every node alike.
+  auto second = sm.Apply(StartRun{"r1", seconds(200)});
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().message.find("has a start instant already"), std::string::npos);
+  EXPECT_FALSE(sm.Apply(Submit("r2")).has_value()) << "a second plan while r1 runs";
+  EXPECT_FALSE(sm.Apply(StartRun{"r0", seconds(1)}).has_value());
+  EXPECT_FALSE(sm.Apply(NodeDone{"r1", "stranger", false, ""}).has_value());
+  ASSERT_TRUE(sm.Apply(NodeDone{"r1", "a", false, ""}));
+  EXPECT_FALSE(sm.Apply(NodeDone{"r1", "a", true, ""}).has_value()) << "one outcome per node";
+  EXPECT_EQ(*sm.current()->start_unix, seconds(100));
+  EXPECT_NE(sm.Serialize(), before);  // only the valid done changed it
+}
+
+TEST(RunState, StopBeforeTheStartEndsTheRunAndAStartAfterItIsRefused) {
+  RunStateMachine sm;
+  ASSERT_TRUE(sm.Apply(Submit("r1")));
+  ASSERT_TRUE(sm.Apply(StopRun{"r1", "Ctrl-C on volley run --cluster"}));
+  EXPECT_EQ(sm.current()->phase, RunPhase::kEnded);
+  EXPECT_EQ(sm.current()->stop_reason, "Ctrl-C on volley run --cluster");
+  EXPECT_FALSE(sm.Apply(StartRun{"r1", seconds(5)}).has_value());
+  // A new run may follow an ended one, but not under an old id.
+  EXPECT_FALSE(sm.Apply(Submit("r1")).has_value());
+  EXPECT_TRUE(sm.Apply(Submit("r2")).has_value());
+}
+
+TEST(RunState, StopDuringTheRunWaitsForEveryOutcome) {
+  RunStateMachine sm;
+  ASSERT_TRUE(sm.Apply(Submit("r1", {"a", "b"})));
+  ASSERT_TRUE(sm.Apply(StartRun{"r1", seconds(5)}));
+  ASSERT_TRUE(sm.Apply(StopRun{"r1", "user"}));
+  EXPECT_EQ(sm.current()->phase, RunPhase::kStopping);
+  EXPECT_FALSE(sm.Apply(StopRun{"r1", "again"}).has_value());
+  ASSERT_TRUE(sm.Apply(NodeDone{"r1", "a", false, ""}));
+  ASSERT_TRUE(sm.Apply(NodeDone{"r1", "b", false, ""}));
+  EXPECT_EQ(sm.current()->phase, RunPhase::kEnded);
+  EXPECT_EQ(sm.current()->stop_reason, "user");
+}
+
+TEST(RunState, SnapshotsRestoreTheSameStateAndKeepABoundedHistory) {
+  RunStateMachine sm;
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = "r" + std::to_string(i);
+    ASSERT_TRUE(sm.Apply(Submit(id, {"a"})));
+    ASSERT_TRUE(sm.Apply(StartRun{id, seconds(i)}));
+    ASSERT_TRUE(sm.Apply(NodeDone{id, "a", false, "{\"i\":" + std::to_string(i) + "}"}));
+  }
+  ASSERT_TRUE(sm.Apply(Submit("now", {"a", "b"})));
+  EXPECT_EQ(sm.runs().size(), RunStateMachine::kHistory);
+  EXPECT_EQ(sm.runs().front().submit.run_id, "r5");
+  RunStateMachine copy;
+  ASSERT_TRUE(copy.Restore(sm.Serialize()));
+  EXPECT_EQ(copy.Serialize(), sm.Serialize());
+  EXPECT_EQ(copy.current()->submit.run_id, "now");
+  EXPECT_EQ(copy.runs()[3].outcomes.at("a").summary_json, "{\"i\":8}");
+  // The restored machine decides the same way.
+  EXPECT_FALSE(copy.Apply(Submit("r19", {"a"})).has_value());
+}
+
+TEST(RunState, MalformedCommandsAndSnapshotsAreRefusedWithTheirReason) {
+  EXPECT_FALSE(DecodeRunCommand("\xff\xff\xff").has_value());
+  EXPECT_FALSE(DecodeRunCommand("").has_value()) << "no command set";
+  auto no_nodes = DecodeRunCommand(EncodeRunCommand(Submit("r", {})));
+  ASSERT_FALSE(no_nodes.has_value());
+  EXPECT_NE(no_nodes.error().message.find("without participants"), std::string::npos);
+  auto twice = DecodeRunCommand(EncodeRunCommand(Submit("r", {"a", "a"})));
+  ASSERT_FALSE(twice.has_value());
+  EXPECT_NE(twice.error().message.find("repeated participant 'a'"), std::string::npos);
+  EXPECT_FALSE(DecodeRunCommand(EncodeRunCommand(StartRun{"", seconds(1)})).has_value());
+  RunStateMachine sm;
+  ASSERT_TRUE(sm.Apply(Submit("r1")));
+  const std::string good = sm.Serialize();
+  EXPECT_FALSE(sm.Restore("\x0a\x05garbage").has_value());
+  EXPECT_EQ(sm.Serialize(), good) << "a failed restore changes nothing";
+}
+
+}  // namespace
+}  // namespace volley::cluster
