@@ -3,6 +3,7 @@
 // Connect starts) and a writer that reads the socketpair into the stream.
 #include "tunnel_hub.h"
 
+#include <grpc/support/log.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/security/server_credentials.h>
@@ -91,6 +92,23 @@ class Deadlines {
   bool stop_ = false;
   std::thread thread_;
 };
+
+// gRPC logs every failed TLS handshake; a peer with a foreign certificate retries every
+// few hundred ms. Each distinct message (digits ignored: ports, fds) is printed once.
+// Process-wide: gRPC has one log function.
+void OnceGrpcLog(gpr_log_func_args* args) {
+  if (args->severity < GPR_LOG_SEVERITY_ERROR) return;
+  std::string key(args->message);
+  for (char& c : key) {
+    if (c >= '0' && c <= '9') c = '#';
+  }
+  static std::mutex mu;
+  static std::set<std::string> seen;
+  std::lock_guard<std::mutex> lock(mu);
+  if (seen.size() >= 1000 || !seen.insert(key).second) return;
+  fprintf(stderr, "volley cluster: grpc: %s (further identical messages are not shown)\n",
+          args->message);
+}
 
 bool WriteAll(int fd, const std::string& bytes) {
   size_t off = 0;
@@ -336,6 +354,8 @@ class HubImpl final : public TunnelHub {
           status.error_code() == grpc::StatusCode::FAILED_PRECONDITION ||
           status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
         NoteRefusedBy(address, why);
+      } else {
+        NoteUnreachable(address, status.error_code(), why);
       }
       return done(MakeError(ErrorCode::kIo, address + ": " + why));
     }
@@ -441,6 +461,17 @@ class HubImpl final : public TunnelHub {
     }
   }
 
+  // A failed connection, logged once per (address, status code): a peer that is down is
+  // retried every 200 ms.
+  void NoteUnreachable(const std::string& address, grpc::StatusCode code,
+                       const std::string& message) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (logged_.insert("down|" + address + "|" + std::to_string(code)).second) {
+      fprintf(stderr, "volley cluster: cannot open a tunnel to %s (retrying): %s\n",
+              address.c_str(), message.c_str());
+    }
+  }
+
   const TunnelHubOptions options_;
   NodeService service_;
   Deadlines deadlines_;
@@ -469,6 +500,8 @@ grpc::Status NodeService::RaftTunnel(grpc::ServerContext* ctx,
 }  // namespace
 
 Result<std::unique_ptr<TunnelHub>> TunnelHub::Start(TunnelHubOptions options) {
+  static std::once_flag log_once;
+  std::call_once(log_once, [] { gpr_set_log_function(&OnceGrpcLog); });
   auto hub = std::make_unique<HubImpl>(std::move(options));
   if (auto r = hub->Listen(); !r) return tl::unexpected(r.error());
   return std::unique_ptr<TunnelHub>(std::move(hub));
