@@ -12,6 +12,7 @@ extern "C" {
 #include <map>
 #include <mutex>
 
+#include "coordinator_gate.h"
 #include "entry.h"
 #include "raft_transport.h"
 #include "uv_loop_thread.h"
@@ -35,6 +36,15 @@ const char* RaftStateName(int s) {
   }
 }
 
+RaftRole RoleOf(int state) {
+  switch (state) {
+    case RAFT_FOLLOWER: return RaftRole::kFollower;
+    case RAFT_CANDIDATE: return RaftRole::kCandidate;
+    case RAFT_LEADER: return RaftRole::kLeader;
+    default: return RaftRole::kUnavailable;
+  }
+}
+
 Membership FromRaftRole(int role) {
   return role == RAFT_VOTER ? Membership::kVoter
          : role == RAFT_STANDBY ? Membership::kStandby
@@ -43,7 +53,8 @@ Membership FromRaftRole(int role) {
 
 class Host final : public RaftHost {
  public:
-  Host(Options o, TunnelHub& hub) : options_(std::move(o)), hub_(hub), transport_(loop_, hub) {}
+  Host(Options o, TunnelHub& hub)
+      : options_(std::move(o)), hub_(hub), transport_(loop_, hub), gate_(options_.self.raft_id) {}
 
   Result<void> Init() {
     const std::string& dir = options_.cluster.data_dir;
@@ -133,7 +144,7 @@ class Host final : public RaftHost {
       return;
     }
     loop_.Post([this, type, payload = std::move(payload), done] {
-      if (!coordinator_) {
+      if (!gate_.coordinator()) {
         return done(MakeError(ErrorCode::kInvalidArgument,
                               "this node is not the coordinator; send it to the leader"));
       }
@@ -302,24 +313,28 @@ class Host final : public RaftHost {
     }
   }
 
+  RaftView View() {
+    raft_id leader = 0;
+    const char* address = nullptr;
+    raft_leader(&raft_, &leader, &address);
+    return RaftView{RoleOf(raft_state(&raft_)), raft_.current_term, leader};
+  }
+
   void TakeOffice(uint64_t term) {
-    coord_pending_ = true;
     v1::CoordinatorEntry c;
     c.set_term(term);
     c.set_raft_id(options_.self.raft_id);
     c.set_node_id(options_.self.node_id);
     ApplyEntry(EncodeEntry(kEntryCoordinator, c.SerializeAsString()),
                [this, term](Result<uint64_t> r) {
-                 coord_pending_ = false;
                  if (!r) {
                    fprintf(stderr, "volley cluster: term %llu: coordinator entry failed: %s\n",
                            static_cast<unsigned long long>(term), r.error().message.c_str());
+                   gate_.Failed(term);
                    return;
                  }
-                 if (raft_state(&raft_) == RAFT_LEADER && raft_.current_term == term) {
-                   coord_term_ = term;
-                   in_office_since_ = std::chrono::steady_clock::now();
-                 }
+                 gate_.Committed(term, View());
+                 NoteCoordinator();
                });
   }
 
@@ -374,38 +389,41 @@ class Host final : public RaftHost {
             RaftStateName(to), static_cast<unsigned long long>(term), why.c_str());
   }
 
+  // Logs a change of office and stamps its start.
+  void NoteCoordinator() {
+    const bool now = gate_.coordinator();
+    if (now == was_coordinator_) return;
+    was_coordinator_ = now;
+    if (now) {
+      in_office_since_ = std::chrono::steady_clock::now();
+      fprintf(stderr, "volley cluster: coordinator for term %llu (its entry is committed)\n",
+              static_cast<unsigned long long>(raft_.current_term));
+    } else {
+      fprintf(stderr, "volley cluster: no longer coordinator (term %llu, raft state %s)\n",
+              static_cast<unsigned long long>(raft_.current_term),
+              RaftStateName(raft_state(&raft_)));
+    }
+  }
+
   void Poll() {
     const auto now = std::chrono::steady_clock::now();
+    const RaftView view = View();
     const int state = raft_state(&raft_);
-    const uint64_t term = raft_.current_term;
-    raft_id leader = 0;
-    const char* leader_addr = nullptr;
-    raft_leader(&raft_, &leader, &leader_addr);
+    const uint64_t term = view.term;
+    const uint64_t leader = view.leader;
     if (state != last_state_) {
       LogTransition(last_state_, state, term, last_term_);
       if (state == RAFT_CANDIDATE) ++elections_;
     }
     if (term != last_term_ && last_term_ != 0) ++term_changes_;
-    const bool leading = state == RAFT_LEADER && leader == options_.self.raft_id;
-    if (!leading || coord_term_ != term) {
-      if (coordinator_) {
-        fprintf(stderr, "volley cluster: no longer coordinator (term %llu, raft state %s)\n",
-                static_cast<unsigned long long>(term), RaftStateName(state));
-      }
-      coordinator_ = false;
-    }
-    if (leading && coord_term_ == term && !coordinator_) {
-      coordinator_ = true;
-      fprintf(stderr, "volley cluster: coordinator for term %llu (its entry is committed)\n",
-              static_cast<unsigned long long>(term));
-    }
-    if (leading && coord_term_ != term && !coord_pending_) TakeOffice(term);
+    if (auto propose = gate_.Observe(view)) TakeOffice(*propose);
+    NoteCoordinator();
     last_state_ = state;
     last_term_ = term;
 
     const auto contacts = hub_.Contacts();
     const auto seen = hub_.Identities();
-    if (coordinator_ && ++membership_tick_ % kMembershipEveryPolls == 0) {
+    if (gate_.coordinator() && ++membership_tick_ % kMembershipEveryPolls == 0) {
       Coordinate(now, contacts, seen);
     }
     Publish(now, state, term, leader, contacts, seen);
@@ -464,7 +482,7 @@ class Host final : public RaftHost {
     s.term = term;
     s.leader_id = leader != 0 ? NameOf(leader, seen) : "";
     s.peers = raft_.configuration.n;
-    s.coordinator = coordinator_;
+    s.coordinator = gate_.coordinator();
     s.elections = elections_;
     s.term_changes = term_changes_;
     s.refused_peers = hub_.refused();
@@ -496,11 +514,12 @@ class Host final : public RaftHost {
     }
     const size_t needed =
         options_.cluster.min_peers != 0 ? options_.cluster.min_peers : voters / 2 + 1;
-    if (coordinator_) {
+    if (gate_.coordinator()) {
       s.cluster_ready = in_touch >= needed;
       s.state = Role::kLeader;
     } else {
-      s.cluster_ready = leader != 0 && applied_coord_term_ == term && applied_coord_id_ == leader;
+      s.cluster_ready = CoordinatorGate::FollowerReady(RaftView{RoleOf(state), term, leader},
+                                                       applied_coord_term_, applied_coord_id_);
       s.state = state == RAFT_FOLLOWER && leader != 0 ? Role::kFollower : Role::kForming;
     }
     std::lock_guard<std::mutex> lock(mu_);
@@ -520,9 +539,9 @@ class Host final : public RaftHost {
   // Loop thread only:
   int last_state_ = RAFT_UNAVAILABLE;
   uint64_t last_term_ = 0;
-  uint64_t coord_term_ = 0;  // the term whose coordinator entry this node committed
-  bool coord_pending_ = false, members_pending_ = false, change_pending_ = false;
-  bool coordinator_ = false;
+  CoordinatorGate gate_;
+  bool was_coordinator_ = false;
+  bool members_pending_ = false, change_pending_ = false;
   SteadyTime in_office_since_{}, started_at_{};
   unsigned membership_tick_ = 0;
   uint64_t applied_coord_term_ = 0, applied_coord_id_ = 0;
