@@ -45,8 +45,10 @@ struct ClusterMember {
   uint16_t http_port = 0;   // --listen (GET /health/cluster)
   std::string data_dir;
   std::map<std::string, std::string> extra_env;  // per-node additions (token, TLS)
+  std::string host = "127.0.0.1";   // where it listens (both ports)
+  std::vector<std::string> prefix;  // runs argv through this (e.g. ip netns exec NS)
   std::unique_ptr<Subprocess> process;
-  std::string address() const { return "127.0.0.1:" + std::to_string(raft_port); }
+  std::string address() const { return host + ":" + std::to_string(raft_port); }
 };
 
 class ClusterHarness {
@@ -95,10 +97,13 @@ class ClusterHarness {
     env.set["CLUSTER_DATA_DIR"] = m.data_dir;
     for (const auto& [k, v] : m.extra_env) env.set[k] = v;
     std::string error;
-    m.process = Subprocess::Spawn({VOLLEY_BINARY, "node", "--listen",
-                                   "127.0.0.1:" + std::to_string(m.http_port), "--metrics-addr",
-                                   ""},
-                                  env, &error);
+    std::vector<std::string> argv = m.prefix;
+    for (std::string a : {std::string(VOLLEY_BINARY), std::string("node"), std::string("--listen"),
+                          m.host + ":" + std::to_string(m.http_port),
+                          std::string("--metrics-addr"), std::string()}) {
+      argv.push_back(a);
+    }
+    m.process = Subprocess::Spawn(argv, env, &error);
     ASSERT_NE(m.process, nullptr) << error;
   }
 
@@ -111,7 +116,7 @@ class ClusterHarness {
 
   // GET /health/cluster of member `i`; nullopt while it does not answer.
   std::optional<json> Health(size_t i) {
-    httplib::Client c("127.0.0.1", members_[i].http_port);
+    httplib::Client c(members_[i].host, members_[i].http_port);
     c.set_connection_timeout(1, 0);
     c.set_read_timeout(2, 0);
     auto res = c.Get("/health/cluster");
