@@ -29,6 +29,7 @@ Runner RegisterDemo(CLI::App& app);
 Runner RegisterValidate(CLI::App& app);
 Runner RegisterNode(CLI::App& app);
 Runner RegisterIngest(CLI::App& app);
+Runner RegisterCluster(CLI::App& app);
 
 // Runs a validated plan: progress on stderr, report on stdout, optional JSON export.
 // Shared by `run` and `demo`. Installs the Ctrl-C/SIGTERM handling for its duration.

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   auto validate = volley::cli::RegisterValidate(app);
   auto node = volley::cli::RegisterNode(app);
   auto ingest = volley::cli::RegisterIngest(app);
+  auto cluster = volley::cli::RegisterCluster(app);
   if (argc <= 1) {  // bare `volley`: show what to type, not only "A subcommand is required"
     fputs(app.help().c_str(), stderr);
     return volley::cli::kExitConfig;
@@ -30,5 +31,6 @@ int main(int argc, char** argv) {
   if (app.got_subcommand("validate")) return validate();
   if (app.got_subcommand("node")) return node();
   if (app.got_subcommand("ingest")) return ingest();
+  if (app.got_subcommand("cluster")) return cluster();
   return volley::cli::kExitConfig;
 }

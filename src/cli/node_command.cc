@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "node_cluster.h"
 #include "node_controller.h"
 #include "volley/common/listen_address.h"
 #include "volley/config/env.h"
@@ -111,7 +112,8 @@ Runner RegisterNode(CLI::App& app) {
       "a YAML plan (starts it, replacing the running test; a bad plan gets 400 with the\n"
       "problems of `volley validate` and the running test goes on), POST /stop.\n"
       "States: idle, running, standby (the last test ended; its metrics stay up).\n"
-      "Example: curl --data-binary @plan.yaml http://127.0.0.1:8080/config\n");
+      "Example: curl --data-binary @plan.yaml http://127.0.0.1:8080/config\n" +
+      NodeClusterHelp());
   return [f]() -> int {
     sigset_t set;
     sigemptyset(&set);
@@ -129,17 +131,22 @@ Runner RegisterNode(CLI::App& app) {
     }
     config::FillIdentity(identity);
     NodeController node(identity.node_id, identity.region);
+    auto cluster = StartNodeCluster();  // nullptr unless CLUSTER_ENABLED=true
+    if (!cluster) return ReportError(cluster.error(), "cluster");
     std::unique_ptr<output::MetricsServer> metrics;
     const std::string metrics_addr =
         f->metrics_addr ? *f->metrics_addr : Getenv("METRICS_ADDR", "0.0.0.0:9090");
     if (!metrics_addr.empty()) {
       output::ExpositionOptions options;
       options.ns = identity.metric_namespace;
-      auto server = output::MetricsServer::Start(metrics_addr, [&node, options, identity] {
+      auto server = output::MetricsServer::Start(metrics_addr, [&node, &cluster, options,
+                                                                identity] {
         output::ExpositionOptions o = options;
         o.const_labels = {
             {"node_id", identity.node_id}, {"region", identity.region}, {"run_id", node.run_id()}};
-        return output::RenderPrometheus(node.Cumulative(), o);
+        o.node_state = NodeClusterState(cluster->get());
+        return output::RenderPrometheus(node.Cumulative(), o) +
+               NodeClusterMetrics(cluster->get(), options.ns);
       });
       if (!server) return ReportError(server.error(), "metrics endpoint");
       metrics = std::move(*server);
@@ -150,6 +157,11 @@ Runner RegisterNode(CLI::App& app) {
     svr.set_payload_max_length(kMaxPlanBytes);
     svr.set_read_timeout(10, 0);
     Routes(svr, node);
+    if (*cluster) {
+      svr.Get("/health/cluster", [&cluster](const httplib::Request&, httplib::Response& res) {
+        res.set_content(cluster::ClusterHealthJson((*cluster)->Status()), "application/json");
+      });
+    }
     int port = addr->port;
     if (port == 0) {
       port = svr.bind_to_any_port(addr->host);
@@ -187,6 +199,7 @@ Runner RegisterNode(CLI::App& app) {
     server_thread.join();
     node.Stop();
     if (metrics) metrics->Stop();
+    if (*cluster) (*cluster)->Stop();
     return kExitOk;
   };
 }

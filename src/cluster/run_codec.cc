@@ -2,7 +2,7 @@
 // decoded value is checked here, so the state machine only sees well-formed commands.
 #include <set>
 
-#include "run.pb.h"
+#include "volley/v1/run.pb.h"
 #include "volley/cluster/run_state.h"
 
 namespace volley::cluster {

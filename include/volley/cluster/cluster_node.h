@@ -6,9 +6,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "volley/common/result.h"
@@ -28,8 +30,9 @@ struct ClusterOptions {
   std::string data_dir;                 // CLUSTER_DATA_DIR: Raft log and snapshots
   size_t voters = 5;                    // CLUSTER_VOTERS: the others are standbys
   size_t min_peers = 0;                 // CLUSTER_MIN_PEERS: 0 = a majority of `nodes`
-  std::chrono::milliseconds election_timeout{1000};   // CLUSTER_ELECTION_TIMEOUT
-  std::chrono::milliseconds heartbeat_interval{100};  // CLUSTER_HEARTBEAT_INTERVAL
+  // Randomized by Raft between 1x and 2x: a dead leader is replaced in about 0.5-1.2 s.
+  std::chrono::milliseconds election_timeout{500};    // CLUSTER_ELECTION_TIMEOUT
+  std::chrono::milliseconds heartbeat_interval{50};   // CLUSTER_HEARTBEAT_INTERVAL
   // A voter silent for longer than this is replaced by a standby (CLUSTER_PROMOTE_AFTER).
   std::chrono::milliseconds promote_after{5000};
   std::string token;                    // CLUSTER_TOKEN; never logged or reported
@@ -62,7 +65,9 @@ struct ClusterStatus {
   std::vector<MemberStatus> members;
   uint64_t elections = 0;      // elections this node started (candidate transitions)
   uint64_t term_changes = 0;
-  uint64_t refused_peers = 0;  // handshakes refused: token, certificate, version, unknown
+  uint64_t refused_peers = 0;  // handshakes refused: token, version, unknown member
+  uint64_t last_log_index = 0;  // this node's Raft log (kept across restarts)
+  uint64_t commit_index = 0;
 };
 
 // GET /health/cluster: the seed's fields (state, node_id, leader_id, term, peers,
@@ -85,6 +90,20 @@ class ClusterNode {
   virtual uint16_t port() const = 0;
   // Leaves the loop and closes the port; Raft state stays on disk. Idempotent.
   virtual void Stop() = 0;
+
+  // For Cluster II/III: commits `payload` as a log entry of `type` (>= 256; entries are
+  // framed with their type and true length and padded to 8 bytes) when this node is the
+  // coordinator. `done` runs once, on the Raft thread (it must not block), with the entry's
+  // log index once it is committed and applied here, or the reason it was not (not the
+  // coordinator; leadership lost). Any thread may call it.
+  virtual void Propose(uint16_t type, std::string payload,
+                       std::function<void(Result<uint64_t>)> done) = 0;
+
+  // For Cluster II/III: `fn` sees every applied entry of a type >= 256, in log order, on
+  // the Raft thread, on every node (the leader included). Set it before the entries that
+  // matter are applied: earlier ones are not replayed. Any thread may call it.
+  virtual void SetApplyObserver(
+      std::function<void(uint16_t type, std::string_view payload, uint64_t index)> fn) = 0;
 };
 
 }  // namespace volley::cluster

@@ -1,0 +1,49 @@
+#include "node_cluster.h"
+
+#include <cstdio>
+
+#include "volley/cluster/cluster_env.h"
+#include "volley/config/env.h"
+
+namespace volley::cli {
+
+Result<std::unique_ptr<cluster::ClusterNode>> StartNodeCluster() {
+  const config::EnvLookup env = config::ProcessEnv();
+  auto enabled = cluster::ClusterEnabledFromEnv(env);
+  if (!enabled) return tl::unexpected(enabled.error());
+  if (!*enabled) return std::unique_ptr<cluster::ClusterNode>();
+  auto options = cluster::ClusterOptionsFromEnv(env);
+  if (!options) return tl::unexpected(options.error());
+  return cluster::ClusterNode::Start(std::move(*options));
+}
+
+std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::string& ns) {
+  if (node == nullptr) return "";
+  const cluster::ClusterStatus s = node->Status();
+  const std::string p = ns.empty() ? "cluster_" : ns + "_cluster_";
+  std::string out;
+  auto line = [&](const std::string& text) { out += text + "\n"; };
+  auto metric = [&](const std::string& name, const char* type, const char* help, uint64_t v) {
+    line("# HELP " + p + name + " " + help);
+    line("# TYPE " + p + name + " " + type);
+    line(p + name + " " + std::to_string(v));
+  };
+  metric("term", "gauge", "Current Raft term.", s.term);
+  metric("coordinator", "gauge", "1 while this node coordinates (leads with a committed entry).",
+         s.coordinator ? 1 : 0);
+  metric("ready", "gauge", "1 while the cluster is ready (cluster_ready).", s.cluster_ready);
+  metric("members", "gauge", "Members of the Raft configuration.", s.peers);
+  metric("elections_total", "counter", "Elections this node started.", s.elections);
+  metric("term_changes_total", "counter", "Raft term changes seen.", s.term_changes);
+  metric("refused_peers_total", "counter",
+         "Handshakes refused (token, version, unknown member).", s.refused_peers);
+  return out;
+}
+
+std::string NodeClusterState(const cluster::ClusterNode* node) {
+  return node == nullptr ? "standalone" : cluster::RoleName(node->Status().state);
+}
+
+std::string NodeClusterHelp() { return cluster::ClusterEnvHelp(); }
+
+}  // namespace volley::cli

@@ -1,0 +1,161 @@
+// Three ClusterNodes in one process over 127.0.0.1: formation, gating, Propose/observe.
+#include "volley/cluster/cluster_node.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+namespace volley::cluster {
+namespace {
+
+using namespace std::chrono_literals;
+
+uint16_t FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return cond();
+}
+
+class ClusterNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/volley_cluster_node_test.XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    dir_ = templ;
+    for (int i = 0; i < 3; ++i) addrs_.push_back("127.0.0.1:" + std::to_string(FreePort()));
+  }
+  void TearDown() override {
+    for (auto& n : nodes_) {
+      if (n) n->Stop();
+    }
+    nodes_.clear();
+    std::filesystem::remove_all(dir_);
+  }
+  ClusterOptions Options(int i) {
+    ClusterOptions o;
+    o.node_id = "n" + std::to_string(i);
+    o.region = i == 0 ? "eu" : "us";
+    o.bind_addr = addrs_[i];
+    o.nodes = addrs_;
+    o.data_dir = dir_ + "/n" + std::to_string(i);
+    o.election_timeout = 300ms;
+    o.heartbeat_interval = 30ms;
+    return o;
+  }
+  std::string dir_;
+  std::vector<std::string> addrs_;
+  std::vector<std::unique_ptr<ClusterNode>> nodes_;
+};
+
+TEST_F(ClusterNodeTest, ThreeNodesElectOneCoordinatorAndAgree) {
+  for (int i = 0; i < 3; ++i) {
+    auto n = ClusterNode::Start(Options(i));
+    ASSERT_TRUE(n) << n.error().message;
+    nodes_.push_back(std::move(*n));
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        int leaders = 0, ready = 0;
+        for (auto& n : nodes_) {
+          auto s = n->Status();
+          leaders += s.state == Role::kLeader;
+          ready += s.cluster_ready;
+        }
+        return leaders == 1 && ready == 3;
+      },
+      30s));
+  std::vector<ClusterStatus> s;
+  for (auto& n : nodes_) s.push_back(n->Status());
+  for (auto& x : s) {
+    EXPECT_EQ(x.leader_id, s[0].leader_id);
+    EXPECT_EQ(x.term, s[0].term);
+    EXPECT_EQ(x.peers, 3u);
+    EXPECT_EQ(x.members.size(), 3u);
+    EXPECT_EQ(x.coordinator, x.state == Role::kLeader);
+  }
+  // Names travel in the log: every node names every member, with its region.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (auto& n : nodes_) {
+          for (auto& m : n->Status().members) {
+            if (m.node_id.rfind("n", 0) != 0 || m.region.empty()) return false;
+          }
+        }
+        return true;
+      },
+      30s));
+  const std::string json = ClusterHealthJson(nodes_[0]->Status());
+  EXPECT_NE(json.find("\"cluster_ready\":true"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"peers\":3"), std::string::npos) << json;
+}
+
+TEST_F(ClusterNodeTest, OnlyTheCoordinatorProposesAndEveryNodeAppliesInOrder) {
+  std::mutex mu;
+  std::vector<std::vector<std::string>> seen(3);
+  for (int i = 0; i < 3; ++i) {
+    auto n = ClusterNode::Start(Options(i));
+    ASSERT_TRUE(n) << n.error().message;
+    (*n)->SetApplyObserver([&mu, &seen, i](uint16_t type, std::string_view p, uint64_t) {
+      std::lock_guard<std::mutex> lock(mu);
+      seen[i].push_back(std::to_string(type) + ":" + std::string(p));
+    });
+    nodes_.push_back(std::move(*n));
+  }
+  ClusterNode* leader = nullptr;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (auto& n : nodes_) {
+          if (n->Status().coordinator) leader = n.get();
+        }
+        return leader != nullptr;
+      },
+      30s));
+  ClusterNode* follower = leader == nodes_[0].get() ? nodes_[1].get() : nodes_[0].get();
+  std::atomic<int> refused{0}, committed{0};
+  follower->Propose(300, "x", [&](Result<uint64_t> r) { refused += !r; });
+  // Odd lengths on purpose: 1..12 bytes, padded to 8 inside.
+  const std::vector<std::string> payloads = {"a", "hello-from-3", "abcdefg", "12345678"};
+  for (const auto& p : payloads) {
+    leader->Propose(300, p, [&](Result<uint64_t> r) { committed += r.has_value(); });
+  }
+  ASSERT_TRUE(WaitFor([&] { return refused == 1 && committed == 4; }, 30s));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::lock_guard<std::mutex> lock(mu);
+        for (auto& s : seen) {
+          if (s.size() != 4) return false;
+        }
+        return true;
+      },
+      30s));
+  std::lock_guard<std::mutex> lock(mu);
+  for (auto& s : seen) {
+    EXPECT_EQ(s, (std::vector<std::string>{"300:a", "300:hello-from-3", "300:abcdefg",
+                                           "300:12345678"}));
+  }
+}
+
+}  // namespace
+}  // namespace volley::cluster
