@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "fakes/raw_http.h"
+
 namespace volley::ingest {
 namespace {
 
@@ -320,6 +322,83 @@ TEST_F(IngestServerTest, ConcurrentPushesAllCount) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(Find(Summary("c"), "n")["total"], 40.0);
+}
+
+// Issue 17: slow clients cost memory, never another client's service.
+TEST_F(IngestServerTest, SlowAndIdleClientsNeverStallAPush) {
+  IngestOptions o;
+  o.http.header_timeout = std::chrono::seconds(2);
+  o.http.idle_timeout = std::chrono::seconds(3);
+  o.http.max_connections = 2000;
+  o.http.max_connections_per_peer = 2000;
+  Start(o);
+  fakes::SlowAttackOptions a;
+  a.header_timeout = std::chrono::seconds(2);
+  a.idle_timeout = std::chrono::seconds(3);
+  int pushes = 0;
+  const auto report = fakes::RunSlowClientAttack(server_->port(), [&] {
+    MetricSetData d;
+    d.series.push_back({"n", MetricType::kCounter, {}, {{1700000000, Counter{1}}}});
+    auto r = fakes::Fetch(server_->port(), "POST", "/v2/metrics/slow",
+                          {"Content-Encoding: snappy", "Content-Type: application/x-protobuf"},
+                          wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d)),
+                          std::chrono::seconds(10));
+    const bool ok = r && r->status == 200;
+    pushes += ok ? 1 : 0;
+    return ok;
+  }, a);
+  std::printf("ingest %s\n", report.Describe().c_str());
+  EXPECT_EQ(report.connected, 1000);
+  EXPECT_EQ(report.slow_closed, 500);
+  EXPECT_EQ(report.idle_closed, 500);
+  EXPECT_EQ(report.early_closes, 0);
+  EXPECT_GT(report.probes, 0);
+  EXPECT_EQ(report.probes_answered, report.probes);
+  EXPECT_EQ(server_->stats().header_timeouts, 500u);
+  EXPECT_EQ(Find(Summary("slow"), "n")["total"], static_cast<double>(pushes));
+}
+
+TEST_F(IngestServerTest, OversizedBodyIs413BeforeItIsSent) {
+  IngestOptions o;
+  o.max_body = 1000;
+  Start(o);
+  // Only the header goes out: the answer does not wait for the 1 GB that would follow.
+  fakes::RawConnection c(server_->port());
+  ASSERT_TRUE(c.Send("POST /v2/metrics/big HTTP/1.1\r\nHost: x\r\nContent-Encoding: snappy\r\n"
+                     "Content-Length: 1000000000\r\n\r\n"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->body.find("over the limit of 1000 bytes (--max-body)"), std::string::npos) << r->body;
+  // Chunked, as k6 sends it: cut off once the chunks pass the limit.
+  fakes::RawConnection d(server_->port());
+  ASSERT_TRUE(d.Send("POST /v1/metrics/big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                     "Content-Type: application/json\r\n\r\n800\r\n" + std::string(2048, ' ') +
+                     "\r\n"));
+  r = d.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  ExpectError(client_->Get("/v1/runs/big/summary"), 404, "not stored");
+}
+
+TEST_F(IngestServerTest, TenThousandConnectionsLeakNoDescriptors) {
+  ASSERT_TRUE(fakes::Fetch(server_->port(), "GET", "/v1/runs"));
+  client_.reset();  // its keep-alive connection would count
+  auto settled = [&] {
+    for (int i = 0; i < 2000000 && server_->stats().open != 0; ++i) std::this_thread::yield();
+    return server_->stats().open == 0;
+  };
+  ASSERT_TRUE(settled());
+  const int fds = fakes::OpenFdCount();
+  const long rss = fakes::RssKib();
+  for (int i = 0; i < 10000; ++i) {
+    fakes::RawConnection c(server_->port());
+    ASSERT_TRUE(c.ok()) << i;
+  }
+  ASSERT_TRUE(settled());
+  std::printf("ingest 10k connect/close: fds %d -> %d, RSS %ld -> %ld KiB\n", fds,
+              fakes::OpenFdCount(), rss, fakes::RssKib());
+  EXPECT_EQ(fakes::OpenFdCount(), fds);
 }
 
 }  // namespace
