@@ -8,6 +8,8 @@
 #include <string>
 #include <thread>
 
+#include "fakes/raw_http.h"
+
 namespace volley::output {
 namespace {
 
@@ -167,6 +169,52 @@ TEST(MetricsServer, BadAddressesAreRejected) {
   EXPECT_EQ(r.error().code, ErrorCode::kIo);
   EXPECT_NE(r.error().message.find("not an address of this host"), std::string::npos)
       << r.error().message;
+}
+
+// Issue 17: 500 connections trickling a header and 500 idle ones never delay a scrape;
+// each is closed at its deadline (shortened by the test).
+TEST(MetricsServer, SlowAndIdleClientsNeverStallAScrape) {
+  http::ServerOptions o = MetricsServer::DefaultHttpOptions();
+  o.header_timeout = seconds(2);
+  o.idle_timeout = seconds(3);
+  o.max_connections = 2000;
+  o.max_connections_per_peer = 2000;
+  auto started = MetricsServer::Start("127.0.0.1:0", [] { return "volley_up 1\n"; }, o);
+  ASSERT_TRUE(started) << started.error().message;
+  auto& server = *started;
+  fakes::SlowAttackOptions a;
+  a.header_timeout = seconds(2);
+  a.idle_timeout = seconds(3);
+  const auto report = fakes::RunSlowClientAttack(server->port(), [&] {
+    auto r = fakes::Fetch(server->port(), "GET", "/metrics", {}, "", seconds(10));
+    return r && r->status == 200 && r->body == "volley_up 1\n";
+  }, a);
+  std::printf("metrics %s\n", report.Describe().c_str());
+  EXPECT_EQ(report.connected, 1000);
+  EXPECT_EQ(report.slow_closed, 500);
+  EXPECT_EQ(report.idle_closed, 500);
+  EXPECT_EQ(report.early_closes, 0);
+  EXPECT_GT(report.probes, 0);
+  EXPECT_EQ(report.probes_answered, report.probes);
+  EXPECT_EQ(server->scrapes(), static_cast<uint64_t>(report.probes));
+}
+
+TEST(MetricsServer, ScrapeAnswersCloseAndLeakNoDescriptors) {
+  auto server = StartOrDie([] { return "x 1\n"; });
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(fakes::Fetch(server->port(), "GET", "/metrics"));
+  const int fds = fakes::OpenFdCount();
+  for (int i = 0; i < 2000; ++i) {
+    fakes::RawConnection c(server->port());
+    ASSERT_TRUE(c.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = c.Read();
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->Header("connection"), "close");
+    ASSERT_TRUE(c.WaitClosed(seconds(20)));
+  }
+  for (int i = 0; i < 2000000 && server->stats().open != 0; ++i) std::this_thread::yield();
+  EXPECT_EQ(server->stats().open, 0u);
+  EXPECT_EQ(fakes::OpenFdCount(), fds);
 }
 
 }  // namespace
