@@ -138,6 +138,7 @@ void IngestServer::Push(bool is_v2, const http::Request& req, http::Response& re
   const bool inflated = encoding == "gzip" || encoding == "deflate";
   const std::string type = MediaType(req);
   Result<wire::k6::MetricSetData> batch;
+  wire::k6::DecodeReport report;
   if (is_v2) {
     const std::string version(Trim(req.headers.Get("K6-Metrics-Protocol-Version")));
     if (!version.empty() && version != wire::k6::kProtocolVersion && version != "2") {
@@ -152,7 +153,7 @@ void IngestServer::Push(bool is_v2, const http::Request& req, http::Response& re
       return SendError(res, 415, "a v2 body must be Content-Type: application/x-protobuf, got \"" +
                                      type.substr(0, 64) + "\"");
     }
-    batch = DecodeV2Body(req.body, options_.limits);
+    batch = DecodeV2Body(req.body, options_.limits, &report);
   } else {
     if (!encoding.empty() && encoding != "identity" && !inflated) {
       return SendError(res, 415, "a v1 body may be sent plain or gzip/deflate-compressed; "
@@ -180,19 +181,24 @@ void IngestServer::Push(bool is_v2, const http::Request& req, http::Response& re
     }
   }
   if (!batch) return SendError(res, 400, batch.error().message);
+  if (batch->series.empty() && report.refused_series > 0) {
+    std::string why = "every series was refused: " + report.refused.front();
+    if (report.refused_series > 1) {
+      why += " (and " + std::to_string(report.refused_series - 1) + " more)";
+    }
+    return SendError(res, 400, why);
+  }
   if (!batch->test_run_id.empty() && batch->test_run_id != run) {
     return SendError(res, 400, "test_run_id \"" + batch->test_run_id.substr(0, 128) +
                                    "\" in the body differs from the run in the URL \"" + run + "\"");
   }
   const int64_t now = options_.now_ms ? options_.now_ms() : WallNowMs();
-  auto written = store_.Write(run, *batch, key, now);
+  auto written = store_.Write(run, *batch, key, now,
+                              BatchRepairs{report.repaired_values, report.refused_series});
   if (!written) return SendError(res, StatusFor(written.error()), written.error().message);
   res.status = 200;
   res.content_type = "application/json";
-  res.body = "{\"run\":\"" + run + "\",\"series\":" + std::to_string(written->series) +
-             ",\"values\":" + std::to_string(written->values) +
-             ",\"merged\":" + std::to_string(written->merged) + ",\"duplicate\":" +
-             (written->duplicate ? "true" : "false") + "}";
+  res.body = RenderPushAnswer(run, *written, report);
 }
 
 http::Router IngestServer::Routes() {

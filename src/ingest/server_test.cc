@@ -132,7 +132,7 @@ TEST_F(IngestServerTest, V2PushSummaryEqualsWhatWasPushed) {
   auto r = PostV2("run-1", p.data, {{"K6-Idempotency-Key", "0123456789abcdef"}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(json::parse(r->body), json::parse(R"({"run":"run-1","series":4,"values":12,"merged":0,"duplicate":false})"));
+  EXPECT_EQ(json::parse(r->body), json::parse(R"({"run":"run-1","series":4,"values":12,"merged":0,"duplicate":false,"repaired":0,"refused":0})"));
   const json s = Summary("run-1");
   EXPECT_EQ(Find(s, "requests_total")["total"], 303.0);
   EXPECT_EQ(Find(s, "requests_total")["labels"], json({{"status_code", "200"}}));
@@ -220,13 +220,11 @@ TEST_F(IngestServerTest, MalformedRequestsAreRefusedAndChangeNothing) {
   ExpectError(PostRaw("/v2/metrics/m", "garbage"), 400, "snappy: the body is corrupt");
   ExpectError(PostRaw("/v2/metrics/m", wire::k6::SnappyCompress("\x1a\x05\x0a\x03")), 400,
               "protobuf: the body is not a valid metrics.MetricSet");
-  MetricSetData wrong;  // a valid first series, then a trend sent as counter samples
-  wrong.series.push_back({"requests_total", MetricType::kCounter, {{"status_code", "200"}},
-                          {{1700000000, Counter{1}}}});
-  std::string bytes = wire::k6::EncodeMetricSet(wrong);
-  bytes += std::string("\x1a\x0f\x0a\x01x\x10\x04\x1a\x08\x12\x06\x0a\x04\x0a\x02\x08\x01", 17);
+  // A batch whose only series is invalid (a trend sent as counter samples) stores nothing.
+  const std::string bytes("\x1a\x0f\x0a\x01x\x10\x04\x1a\x08\x12\x06\x0a\x04\x0a\x02\x08\x01", 17);
   ExpectError(PostRaw("/v2/metrics/m", wire::k6::SnappyCompress(bytes)), 400,
-              "metrics[1] \"x\" time_series[0]: carries counter samples, but the metric is a trend");
+              "every series was refused: metrics[0] \"x\" time_series[0]: carries counter "
+              "samples, but the metric is a trend");
   ExpectError(PostV2("m", MakeRun(4).data, {{"K6-Metrics-Protocol-Version", "3.0"}}), 400,
               "K6-Metrics-Protocol-Version \"3.0\" is not supported");
   ExpectError(PostV2("m", MakeRun(4).data, {{"Content-Encoding", "zstd"}}), 415,
@@ -399,6 +397,84 @@ TEST_F(IngestServerTest, TenThousandConnectionsLeakNoDescriptors) {
   std::printf("ingest 10k connect/close: fds %d -> %d, RSS %ld -> %ld KiB\n", fds,
               fakes::OpenFdCount(), rss, fakes::RssKib());
   EXPECT_EQ(fakes::OpenFdCount(), fds);
+}
+
+// Issue 17 item 3: validation per series. k6 (v0.45 to its April 2026 fix) sends every
+// gauge with min and max swapped: repaired and counted; a series of an unknown type or
+// with a bad value is refused alone; the rest of the batch is stored exactly.
+TEST_F(IngestServerTest, BadSeriesAreRefusedAloneAndSwappedGaugesRepaired) {
+  MetricSetData d;
+  d.series.push_back({"http_reqs", MetricType::kCounter, {{"status", "200"}},
+                      {{1700000000, Counter{76}}, {1700000001, Counter{80}}}});
+  d.series.push_back({"vus", MetricType::kGauge, {},
+                      {{1700000000, Gauge{.last = 3, .min = 4, .max = 2, .sum = 6, .count = 2}}}});
+  d.series.push_back({"checks", MetricType::kRate, {}, {{1700000000, Rate{9, 10}}}});
+  std::string bytes = wire::k6::EncodeMetricSet(d);
+  // A metric of type 7 (none such) with one empty series, and a trend sent as counters.
+  bytes += std::string("\x1a\x09\x0a\x03odd\x10\x07\x1a\x00", 11);
+  bytes += std::string("\x1a\x0f\x0a\x01x\x10\x04\x1a\x08\x12\x06\x0a\x04\x0a\x02\x08\x01", 17);
+  auto r = PostRaw("/v2/metrics/k6run", wire::k6::SnappyCompress(bytes));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json answer = json::parse(r->body);
+  EXPECT_EQ(answer["series"], 3);
+  EXPECT_EQ(answer["repaired"], 1);
+  EXPECT_EQ(answer["refused"], 2);
+  ASSERT_EQ(answer["problems"]["repaired"].size(), 1u);
+  EXPECT_NE(answer["problems"]["repaired"][0].get<std::string>().find(
+                "\"vus\" time_series[0] values[0]: gauge min 4 was above max 2: swapped"),
+            std::string::npos) << r->body;
+  ASSERT_EQ(answer["problems"]["refused"].size(), 2u);
+  EXPECT_NE(answer["problems"]["refused"][0].get<std::string>().find(
+                "metrics[3] \"odd\": type 7 is not a metric type"), std::string::npos) << r->body;
+  EXPECT_NE(answer["problems"]["refused"][1].get<std::string>().find(
+                "metrics[4] \"x\" time_series[0]: carries counter samples"), std::string::npos);
+  const json s = Summary("k6run");
+  EXPECT_EQ(s["series"].size(), 3u) << s.dump();
+  EXPECT_EQ(Find(s, "http_reqs")["total"], 156.0);
+  EXPECT_EQ(Find(s, "vus")["min"], 2.0);
+  EXPECT_EQ(Find(s, "vus")["max"], 4.0);
+  EXPECT_EQ(Find(s, "vus")["last"], 3.0);
+  EXPECT_EQ(Find(s, "checks")["rate"], 0.9);
+  const json runs = json::parse(Get("/v1/runs"));
+  EXPECT_EQ(runs["runs"][0]["repaired"], 1);
+  EXPECT_EQ(runs["runs"][0]["refused"], 2);
+}
+
+// As k6 sends it: chunked, Authorization: Token, its User-Agent.
+TEST_F(IngestServerTest, AcceptsK6sChunkedPushWithATokenHeader) {
+  IngestOptions o;
+  o.token = "k6-token";
+  Start(o);
+  MetricSetData d;
+  d.series.push_back({"http_reqs", MetricType::kCounter, {}, {{1700000000, Counter{5}}}});
+  const std::string body = wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d));
+  auto chunked = [&](const std::string& auth) {
+    std::string req = "POST /v2/metrics/chunky HTTP/1.1\r\nHost: x\r\nUser-Agent: k6cloud/0.48.0\r\n"
+                      "Content-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\n"
+                      "K6-Metrics-Protocol-Version: 2.0\r\n" + auth +
+                      "Transfer-Encoding: chunked\r\n\r\n";
+    const size_t half = body.size() / 2;
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx", half);
+    req += std::string(size) + "\r\n" + body.substr(0, half) + "\r\n";
+    std::snprintf(size, sizeof size, "%zx", body.size() - half);
+    req += std::string(size) + "\r\n" + body.substr(half) + "\r\n0\r\n\r\n";
+    fakes::RawConnection c(server_->port());
+    EXPECT_TRUE(c.Send(req));
+    return c.Read();
+  };
+  auto r = chunked("");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = chunked("Authorization: Token k6-token\r\n");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  r = chunked("Authorization: Bearer k6-token\r\n");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  client_->set_bearer_token_auth("k6-token");
+  EXPECT_EQ(Find(Summary("chunky"), "http_reqs")["total"], 10.0);
 }
 
 }  // namespace
