@@ -3,7 +3,6 @@
 #include "volley/ingest/server.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -48,14 +47,14 @@ class IngestServerTest : public ::testing::Test {
     auto server = IngestServer::Start(options, *store_);
     ASSERT_TRUE(server) << server.error().message;
     server_ = std::move(*server);
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_ = std::make_unique<fakes::LoopbackClient>(server_->port());
   }
 
-  httplib::Result PostV2(const std::string& run, const MetricSetData& d, httplib::Headers h = {}) {
+  fakes::Reply PostV2(const std::string& run, const MetricSetData& d, fakes::HeaderMap h = {}) {
     return PostRaw("/v2/metrics/" + run, wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d)),
                    std::move(h));
   }
-  httplib::Result PostRaw(const std::string& path, const std::string& body, httplib::Headers h = {},
+  fakes::Reply PostRaw(const std::string& path, const std::string& body, fakes::HeaderMap h = {},
                           const char* type = "application/x-protobuf") {
     if (path.find("/v2/") != std::string::npos && !h.count("Content-Encoding")) {
       h.emplace("Content-Encoding", "snappy");
@@ -79,7 +78,7 @@ class IngestServerTest : public ::testing::Test {
     return json();
   }
   // Asserts an error answer: status, JSON code and a message containing `text`.
-  static void ExpectError(const httplib::Result& r, int status, const std::string& text) {
+  static void ExpectError(const fakes::Reply& r, int status, const std::string& text) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, status) << r->body;
     auto j = json::parse(r->body, nullptr, false);
@@ -91,7 +90,7 @@ class IngestServerTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<IngestServer> server_;
-  std::unique_ptr<httplib::Client> client_;
+  std::unique_ptr<fakes::LoopbackClient> client_;
 };
 
 // A run's worth of data: a counter, a rate, a gauge and a trend over three buckets, with
@@ -166,7 +165,7 @@ TEST_F(IngestServerTest, V2PushSummaryEqualsWhatWasPushed) {
 
 TEST_F(IngestServerTest, IdempotencyKeyMakesRetriesNoOpsWhileResentBucketsMerge) {
   const Pushed p = MakeRun(2);
-  httplib::Headers key{{"K6-Idempotency-Key", "aaaaaaaaaaaaaaaa"}};
+  fakes::HeaderMap key{{"K6-Idempotency-Key", "aaaaaaaaaaaaaaaa"}};
   ASSERT_EQ(PostV2("r", p.data, key)->status, 200);
   auto again = PostV2("r", p.data, key);
   ASSERT_EQ(again->status, 200);
@@ -264,12 +263,12 @@ TEST_F(IngestServerTest, BodyLimitsGive413) {
   ExpectError(PostRaw("/v1/metrics/big", std::string(1001, ' '), {}, "application/json"), 413,
               "over the limit of 1000 bytes");
   // A gzip body that inflates past the limit is cut off while it is read.
-  httplib::Client gz("127.0.0.1", server_->port());
+  fakes::LoopbackClient gz(server_->port());
   gz.set_compress(true);
   std::string big = "[" + std::string(5000, ' ') + "]";
   ExpectError(gz.Post("/v1/metrics/big", big, "application/json"), 413, "inflates to more than 1000");
   ExpectError(client_->Get("/v1/runs/big/summary"), 404, "not stored");
-  // Compressed bodies elsewhere are refused before httplib would inflate them.
+  // Compressed bodies elsewhere are refused before anything inflates them.
   ExpectError(gz.Post("/v1/runs", big, "application/json"), 415, "compressed bodies");
   // Within the limit, gzip works for v1 as k6 sends it.
   auto ok = gz.Post("/v1/metrics/big", "[" + std::string(500, ' ') + "]", "application/json");
@@ -306,7 +305,7 @@ TEST_F(IngestServerTest, ConcurrentPushesAllCount) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([this, t] {
-      httplib::Client c("127.0.0.1", server_->port());
+      fakes::LoopbackClient c(server_->port());
       for (int i = 0; i < 10; ++i) {
         MetricSetData d;
         d.series.push_back({"n", MetricType::kCounter, {}, {{1700000000, Counter{1}}}});

@@ -1,7 +1,6 @@
 #include "volley/output/metrics_server.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <atomic>
 #include <stdexcept>
@@ -22,10 +21,8 @@ std::unique_ptr<MetricsServer> StartOrDie(MetricsServer::RenderFn render) {
   return server ? std::move(*server) : nullptr;
 }
 
-httplib::Result Get(const MetricsServer& server, const std::string& path) {
-  httplib::Client client("127.0.0.1", server.port());
-  client.set_connection_timeout(5);
-  client.set_read_timeout(5);
+fakes::Reply Get(const MetricsServer& server, const std::string& path) {
+  fakes::LoopbackClient client(server.port());
   return client.Get(path.c_str());
 }
 
@@ -38,11 +35,11 @@ TEST(MetricsServer, ServesTheRenderedTextOnMetrics) {
   EXPECT_EQ(server->scrapes(), 0u);
 
   auto r = Get(*server, "/metrics");  // right after Start: the listener is ready
-  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "volley_up 1\n");
-  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_EQ(r->get_header_value("Connection"), "close");
+  EXPECT_EQ(r->Header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(r->Header("connection"), "close");
   EXPECT_EQ(server->scrapes(), 1u);
 
   r = Get(*server, "/metrics");  // rendered afresh for every scrape
@@ -71,7 +68,7 @@ TEST(MetricsServer, OtherPathsAre404AndNotScrapes) {
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 404) << path;
   }
-  httplib::Client client("127.0.0.1", server->port());
+  fakes::LoopbackClient client(server->port());
   auto post = client.Post("/metrics", "x", "text/plain");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 404);
@@ -81,7 +78,7 @@ TEST(MetricsServer, OtherPathsAre404AndNotScrapes) {
 TEST(MetricsServer, RequestBodiesAreBounded) {
   auto server = StartOrDie([] { return "x 1\n"; });
   ASSERT_NE(server, nullptr);
-  httplib::Client client("127.0.0.1", server->port());
+  fakes::LoopbackClient client(server->port());
   auto r = client.Post("/metrics", std::string(64 * 1024, 'x'), "text/plain");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);

@@ -296,3 +296,43 @@ SlowAttackReport RunSlowClientAttack(uint16_t port, const std::function<bool()>&
 }
 
 }  // namespace volley::fakes
+
+#include <zlib.h>
+
+namespace volley::fakes {
+
+std::string Gzip(const std::string& data) {
+  z_stream zs{};
+  deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, static_cast<uLong>(data.size())), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+Reply LoopbackClient::Get(const std::string& path, const HeaderMap& headers) {
+  return Send("GET", path, headers, "");
+}
+
+Reply LoopbackClient::Post(const std::string& path, const HeaderMap& headers,
+                           const std::string& body, const std::string& type) {
+  HeaderMap h = headers;
+  if (!type.empty()) h.emplace("Content-Type", type);
+  if (gzip_) h.emplace("Content-Encoding", "gzip");
+  return Send("POST", path, std::move(h), gzip_ ? Gzip(body) : body);
+}
+
+Reply LoopbackClient::Send(const std::string& method, const std::string& path, HeaderMap headers,
+                           const std::string& body) {
+  if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
+  std::vector<std::string> lines;
+  for (const auto& [k, v] : headers) lines.push_back(k + ": " + v);
+  return Fetch(port_, method, path, lines, body, timeout_);
+}
+
+}  // namespace volley::fakes

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -115,5 +116,42 @@ struct SlowAttackReport {
 // RSS is this process's (server and clients both, in a unit test).
 SlowAttackReport RunSlowClientAttack(uint16_t port, const std::function<bool()>& probe,
                                      const SlowAttackOptions& options);
+
+}  // namespace volley::fakes
+
+namespace volley::fakes {
+
+using HeaderMap = std::multimap<std::string, std::string>;
+using Reply = std::optional<RawResponse>;
+
+// A client for tests of volley's servers, shaped like the calls the tests made before
+// (Get, Post, a bearer token, gzip bodies): one connection per request (Connection:
+// close), a 10 s deadline. Not thread-safe; cheap to make one per thread.
+class LoopbackClient {
+ public:
+  explicit LoopbackClient(uint16_t port) : port_(port) {}
+  Reply Get(const std::string& path, const HeaderMap& headers = {});
+  Reply Post(const std::string& path, const std::string& body, const std::string& type) {
+    return Post(path, {}, body, type);
+  }
+  Reply Post(const std::string& path, const HeaderMap& headers, const std::string& body,
+             const std::string& type);
+  // Adds Authorization: Bearer <token> to every later request.
+  void set_bearer_token_auth(const std::string& token) { token_ = token; }
+  // Sends later bodies gzip-compressed, with Content-Encoding: gzip.
+  void set_compress(bool on) { gzip_ = on; }
+  void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
+
+ private:
+  Reply Send(const std::string& method, const std::string& path, HeaderMap headers,
+             const std::string& body);
+  uint16_t port_;
+  std::string token_;
+  bool gzip_ = false;
+  std::chrono::milliseconds timeout_{10000};
+};
+
+// `data` as one gzip member (zlib).
+std::string Gzip(const std::string& data);
 
 }  // namespace volley::fakes

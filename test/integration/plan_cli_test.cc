@@ -1,6 +1,5 @@
 // Process-level tests of plans: `volley validate`, plans run by `volley run` (thresholds and
 // their exit code), the example plans, and `volley node`'s control API. All on 127.0.0.1.
-#include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -172,7 +171,7 @@ Env NodeEnv(std::map<std::string, std::string> set = {}) {
   return ::testing::AssertionSuccess();
 }
 
-json Health(httplib::Client& c) {
+json Health(fakes::LoopbackClient& c) {
   auto r = c.Get("/health");
   return r && r->status == 200 ? ParseJson(r->body) : json();
 }
@@ -182,8 +181,7 @@ TEST(NodeCli, ControlApiStartsReplacesAndStopsTests) {
   ASSERT_TRUE(StartTarget({"--threads", "1"}, &target));
   Node node;
   ASSERT_TRUE(StartNode(&node));
-  httplib::Client c("127.0.0.1", node.port);
-  c.set_read_timeout(10, 0);
+  fakes::LoopbackClient c(node.port);
   auto ready = c.Get("/ready");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 200);
