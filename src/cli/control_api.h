@@ -4,7 +4,7 @@
 //
 // Access: every request that is not GET or HEAD changes something (POST /config, /stop,
 // later /cluster/config and a dashboard's stop) and needs `Authorization: Bearer <token>`
-// when a token is configured, compared in constant time; without it the answer is 401 and
+// (or the cluster token) when a token is configured, compared in constant time; without it the answer is 401 and
 // nothing changes. GET endpoints (/ready, /health, /health/cluster) stay open: Consul and
 // Prometheus poll them. Whether a server may run without a token is CheckExposure's call.
 #pragma once
@@ -26,6 +26,9 @@ http::ServerOptions DefaultControlHttpOptions();
 
 struct ControlApiOptions {
   std::string token;  // VOLLEY_API_TOKEN; "" = none (only allowed on loopback)
+  // In a cluster, the cluster token is accepted too (for /cluster/config and the like);
+  // "" = none. Either token configured makes the check apply.
+  std::string cluster_token;
   http::ServerOptions http = DefaultControlHttpOptions();
   // Adds routes beyond the standalone ones (the cluster's GET /health/cluster, a leader's
   // /metrics, a dashboard's event stream), before the server starts. A handler that waits

@@ -74,6 +74,21 @@ TEST_F(ControlApiTest, WithATokenMutatingEndpointsNeedIt) {
   EXPECT_EQ(json::parse(stop->body).value("status", ""), "stopped");
 }
 
+TEST_F(ControlApiTest, TheClusterTokenIsAcceptedToo) {
+  ControlApiOptions o;
+  o.token = "api-token";
+  o.cluster_token = "cluster-token";
+  Start(std::move(o));
+  for (const char* t : {"api-token", "cluster-token"}) {
+    auto r = Fetch(server_->port(), "POST", "/stop", {std::string("Authorization: Bearer ") + t});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << t;
+  }
+  auto r = Fetch(server_->port(), "POST", "/stop", {"Authorization: Bearer other"});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+}
+
 TEST_F(ControlApiTest, ExtraRoutesAndErrorsInTheApisFormat) {
   ControlApiOptions o;
   o.extra_routes = [](http::Router& r) {

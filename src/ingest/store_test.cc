@@ -96,5 +96,37 @@ TEST_F(StoreTest, RefusesAFileThatIsNotItsDatabase) {
   EXPECT_FALSE(Store::Open(dir_ + "/text.db"));
 }
 
+// A file of schema 1 (no repaired/refused counts) is upgraded in place; its runs keep
+// their data and start from 0 repaired and refused.
+TEST_F(StoreTest, UpgradesASchemaOneFileInPlace) {
+  const std::string path = dir_ + "/v1.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE runs(run_id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, "
+                         "updated_ms INTEGER NOT NULL, requests INTEGER NOT NULL, "
+                         "aggregation_period_s INTEGER NOT NULL);"
+                         "INSERT INTO runs VALUES('old', 1, 2, 3, 1);"
+                         "PRAGMA user_version=1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store) << store.error().message;
+  wire::k6::MetricSetData d;
+  d.series.push_back({"n", MetricType::kCounter, {}, {{10, Counter{1}}}});
+  ASSERT_TRUE((*store)->Write("old", d, "", 9, BatchRepairs{2, 1}));
+  auto runs = (*store)->Runs();
+  ASSERT_TRUE(runs);
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].requests, 4u);
+  EXPECT_EQ((*runs)[0].repaired, 2u);
+  EXPECT_EQ((*runs)[0].refused, 1u);
+  store->reset();
+  auto again = Store::Open(path);  // now schema 2: opens as is
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ((*(*again)->Runs())[0].repaired, 2u);
+}
+
 }  // namespace
 }  // namespace volley::ingest
