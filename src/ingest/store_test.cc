@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
+#include <atomic>
 
 #include "hist_blob.h"
 
@@ -126,6 +128,40 @@ TEST_F(StoreTest, UpgradesASchemaOneFileInPlace) {
   auto again = Store::Open(path);  // now schema 2: opens as is
   ASSERT_TRUE(again) << again.error().message;
   EXPECT_EQ((*(*again)->Runs())[0].repaired, 2u);
+}
+
+// Concurrent writes (each its own transaction, serialised by the store): one that
+// conflicts fails alone and every other one is stored.
+TEST_F(StoreTest, ConcurrentWritesCommitTogetherAndFailAlone) {
+  auto store = Store::Open(dir_ + "/g.db");
+  ASSERT_TRUE(store) << store.error().message;
+  wire::k6::MetricSetData first;
+  first.series.push_back({"n", MetricType::kCounter, {}, {{10, Counter{1}}}});
+  ASSERT_TRUE((*store)->Write("r", first, "", 1));
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0}, refused{0};
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        wire::k6::MetricSetData d;
+        if (t == 0 && i == 7) {  // "n" is a counter: a gauge of that name conflicts
+          d.series.push_back({"n", MetricType::kGauge, {{"x", "1"}}, {{10, metrics::Gauge{}}}});
+        } else {
+          d.series.push_back({"n", MetricType::kCounter, {}, {{10, Counter{1}}}});
+        }
+        auto w = (*store)->Write("r", d, std::to_string(t) + "-" + std::to_string(i), 2);
+        (w ? ok : refused)++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 319);
+  EXPECT_EQ(refused.load(), 1);
+  auto sum = (*store)->Summary("r");
+  ASSERT_TRUE(sum);
+  ASSERT_EQ(sum->size(), 1u);
+  EXPECT_EQ(std::get<Counter>((*sum)[0].total).value, 320);
+  EXPECT_EQ((*(*store)->Runs())[0].requests, 320u);
 }
 
 }  // namespace
