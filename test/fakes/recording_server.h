@@ -14,7 +14,7 @@
 
 namespace volley::fakes {
 
-// What a handler answers (the parts of httplib's Response the tests use).
+// What a handler answers: status, headers and a body with its type.
 struct FakeResponse {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
