@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(ca-certificates cmake ninja-build g++ pkg-config libssl-dev libyaml-cpp-dev
   libcli11-dev libspdlog-dev libfmt-dev libexpected-dev nlohmann-json3-dev libre2-dev
-  libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
+  libboost1.81-dev libcurl4-openssl-dev zlib1g-dev libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
   libprotobuf-dev protobuf-compiler libsnappy-dev libsqlite3-dev ccache)
 # Tests also use real peers: OpenSSL's CLI for certificates, Prometheus (server and
 # promtool) for the exposition, clang's libFuzzer for the
@@ -121,7 +121,7 @@ sanitized_tests() {
     target_server_test target_timing_test event_loop_test metrics_server_test
     prometheus_scrape_test scenario_test data_feeder_test otlp_output_test otlp_fault_test
     otlp_node_test otlp_engine_test cloud_output_test cloud_output_fault_test server_test
-    store_test)
+    store_test http_server_test http_client_test control_api_test)
   if [[ ! -f build-tsan/build.ninja ]]; then
     cmake -S . -B build-tsan -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g1" \
       -DVOLLEY_WERROR=ON -DVOLLEY_SANITIZE=thread -DVOLLEY_BENCH=OFF >/dev/null

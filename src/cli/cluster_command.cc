@@ -1,10 +1,10 @@
 // `volley cluster status --node ADDR`: a node's GET /health/cluster as a table.
-#include <httplib.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "volley/common/http_client.h"
 
 namespace volley::cli {
 namespace {
@@ -25,13 +25,16 @@ Runner RegisterCluster(CLI::App& app) {
       "status", "Print a node's cluster view (GET /health/cluster) as a table");
   status->add_option("--node", *node, "The node's control address host:port (127.0.0.1:8080)");
   return [node]() -> int {
-    httplib::Client client("http://" + *node);
-    client.set_connection_timeout(3, 0);
-    client.set_read_timeout(5, 0);
-    auto res = client.Get("/health/cluster");
+    http::HttpClient client;
+    http::ClientRequest req;
+    req.method = "GET";
+    req.url = "http://" + *node + "/health/cluster";
+    req.connect_timeout = std::chrono::seconds(3);
+    req.timeout = std::chrono::seconds(5);
+    auto res = client.Send(req);
     if (!res) {
       return ReportError(Error{ErrorCode::kIo, "cannot reach http://" + *node +
-                                                   "/health/cluster: " + httplib::to_string(res.error()) +
+                                                   "/health/cluster: " + res.error().message +
                                                    " (is `volley node` running there? --node "
                                                    "takes its CLUSTER_HEALTH_ADDR)"},
                          "cluster status");

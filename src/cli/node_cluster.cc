@@ -44,6 +44,14 @@ std::string NodeClusterState(const cluster::ClusterNode* node) {
   return node == nullptr ? "standalone" : cluster::RoleName(node->Status().state);
 }
 
+std::string NodeClusterToken() {
+  const config::EnvLookup env = config::ProcessEnv();
+  auto enabled = cluster::ClusterEnabledFromEnv(env);
+  if (!enabled || !*enabled) return "";
+  const char* token = env("CLUSTER_TOKEN");
+  return token ? token : "";
+}
+
 std::string NodeClusterHelp() { return cluster::ClusterEnvHelp(); }
 
 }  // namespace volley::cli

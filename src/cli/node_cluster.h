@@ -24,6 +24,9 @@ std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::stri
 // "standalone" when `node` is null. Thread-safe.
 std::string NodeClusterState(const cluster::ClusterNode* node);
 
+// CLUSTER_TOKEN when CLUSTER_ENABLED=true (the control API accepts it too), else "".
+std::string NodeClusterToken();
+
 // The CLUSTER_* variables for `volley node --help`.
 std::string NodeClusterHelp();
 

@@ -1,7 +1,6 @@
 // `volley node`: a long-running node with the control API of specs/standalone-compat.md
 // (GET /ready, GET /health, POST /config, POST /stop) and the Prometheus endpoint. Without
 // CLUSTER_ENABLED it is a standalone node that runs the tests posted to it.
-#include <httplib.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -11,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "control_api.h"
 #include "node_cluster.h"
 #include "node_controller.h"
 #include "volley/common/listen_address.h"
@@ -22,8 +22,6 @@
 namespace volley::cli {
 namespace {
 
-constexpr size_t kMaxPlanBytes = 1 << 20;
-
 struct NodeFlags {
   std::string listen;   // CLUSTER_HEALTH_ADDR
   std::optional<std::string> metrics_addr;  // METRICS_ADDR
@@ -33,66 +31,6 @@ struct NodeFlags {
 std::string Getenv(const char* name, const char* fallback) {
   const char* v = std::getenv(name);
   return v && *v ? v : fallback;
-}
-
-// The JSON error body of the control API: {"error": "...", "problems": ["file:l:c: ..."]}.
-std::string ErrorJson(const std::string& what, const std::string& problems) {
-  nlohmann::json j;
-  j["error"] = what;
-  j["problems"] = nlohmann::json::array();
-  size_t start = 0;
-  while (start < problems.size()) {
-    const size_t nl = problems.find('\n', start);
-    j["problems"].push_back(problems.substr(start, nl - start));
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  return j.dump();
-}
-
-// Reads a plan from text (a POSTed body or a file), with the environment over it, as `run`.
-Result<config::TestPlan> PlanFrom(const std::string& text, const std::string& name) {
-  auto plan = config::ParsePlanYaml(text, name);
-  if (!plan) return plan;
-  if (auto r = config::ApplyEnv(config::ProcessEnv(), *plan); !r) return tl::unexpected(r.error());
-  config::FillIdentity(*plan);
-  return plan;
-}
-
-void Routes(httplib::Server& svr, NodeController& node) {
-  svr.Get("/ready", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ready\n", "text/plain");
-  });
-  svr.Get("/health", [&node](const httplib::Request&, httplib::Response& res) {
-    res.set_content(node.HealthJson(), "application/json");
-  });
-  svr.Post("/config", [&node](const httplib::Request& req, httplib::Response& res) {
-    auto plan = PlanFrom(req.body, "config");
-    Result<std::string> started =
-        plan ? node.Start(std::move(*plan)) : tl::unexpected(plan.error());
-    if (!started) {
-      res.status = started.error().code == ErrorCode::kInvalidArgument ? 400 : 500;
-      res.set_content(ErrorJson("the plan was refused; the running test is unchanged",
-                                started.error().message),
-                      "application/json");
-      return;
-    }
-    res.set_content(nlohmann::json{{"status", "started"}, {"run_id", *started}}.dump(),
-                    "application/json");
-  });
-  svr.Post("/stop", [&node](const httplib::Request&, httplib::Response& res) {
-    const bool stopped = node.Stop();
-    res.set_content(nlohmann::json{{"status", stopped ? "stopped" : "idle"}}.dump(),
-                    "application/json");
-  });
-  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) {
-      res.set_content(ErrorJson("unknown endpoint: use GET /ready, GET /health, POST /config "
-                                "(a YAML plan) or POST /stop",
-                                ""),
-                      "application/json");
-    }
-  });
 }
 
 }  // namespace
@@ -112,7 +50,11 @@ Runner RegisterNode(CLI::App& app) {
       "a YAML plan (starts it, replacing the running test; a bad plan gets 400 with the\n"
       "problems of `volley validate` and the running test goes on), POST /stop.\n"
       "States: idle, running, standby (the last test ended; its metrics stay up).\n"
-      "Example: curl --data-binary @plan.yaml http://127.0.0.1:8080/config\n" +
+      "Access: POST /config and /stop need Authorization: Bearer $VOLLEY_API_TOKEN when\n"
+      "VOLLEY_API_TOKEN is set; without a token the node only listens on loopback unless\n"
+      "VOLLEY_INSECURE=true. GET endpoints stay open (health checks, Prometheus).\n"
+      "Example: curl -H \"Authorization: Bearer $VOLLEY_API_TOKEN\" \\\n"
+      "           --data-binary @plan.yaml http://127.0.0.1:8080/config\n" +
       NodeClusterHelp());
   return [f]() -> int {
     sigset_t set;
@@ -125,6 +67,14 @@ Runner RegisterNode(CLI::App& app) {
         f->listen.empty() ? Getenv("CLUSTER_HEALTH_ADDR", "0.0.0.0:8080") : f->listen;
     auto addr = ParseListenAddress(listen);
     if (!addr) return ReportError(addr.error(), "--listen");
+    ControlApiOptions api;
+    api.token = Getenv("VOLLEY_API_TOKEN", "");
+    api.cluster_token = NodeClusterToken();  // "" unless CLUSTER_ENABLED=true
+    if (auto exposed = CheckExposure(*addr, api.token.empty() ? api.cluster_token : api.token,
+                                     Getenv("VOLLEY_INSECURE", "") == "true");
+        !exposed) {
+      return ReportError(exposed.error(), "control API");
+    }
     config::TestPlan identity;
     if (auto r = config::ApplyEnv(config::ProcessEnv(), identity); !r) {
       return ReportError(r.error(), "environment");
@@ -133,6 +83,15 @@ Runner RegisterNode(CLI::App& app) {
     NodeController node(identity.node_id, identity.region);
     auto cluster = StartNodeCluster();  // nullptr unless CLUSTER_ENABLED=true
     if (!cluster) return ReportError(cluster.error(), "cluster");
+    if (*cluster) {
+      api.extra_routes = [&cluster](http::Router& router) {
+        router.Handle("GET", "/health/cluster",
+                      [&cluster](const http::Request&, http::Response& res) {
+                        res.content_type = "application/json";
+                        res.body = cluster::ClusterHealthJson((*cluster)->Status());
+                      });
+      };
+    }
     std::unique_ptr<output::MetricsServer> metrics;
     const std::string metrics_addr =
         f->metrics_addr ? *f->metrics_addr : Getenv("METRICS_ADDR", "0.0.0.0:9090");
@@ -153,50 +112,30 @@ Runner RegisterNode(CLI::App& app) {
       fprintf(stderr, "volley node: Prometheus metrics on http://%s:%u/metrics\n",
               metrics->host().c_str(), metrics->port());
     }
-    httplib::Server svr;
-    svr.set_payload_max_length(kMaxPlanBytes);
-    svr.set_read_timeout(10, 0);
-    Routes(svr, node);
-    if (*cluster) {
-      svr.Get("/health/cluster", [&cluster](const httplib::Request&, httplib::Response& res) {
-        res.set_content(cluster::ClusterHealthJson((*cluster)->Status()), "application/json");
-      });
-    }
-    int port = addr->port;
-    if (port == 0) {
-      port = svr.bind_to_any_port(addr->host);
-    } else if (!svr.bind_to_port(addr->host, port)) {
-      port = -1;
-    }
-    if (port <= 0) {
-      return ReportError(Error{ErrorCode::kIo, "cannot listen on " + listen +
-                                                   " (in use? pass --listen or "
-                                                   "CLUSTER_HEALTH_ADDR with another port)"},
-                         "control API");
-    }
-    std::thread server_thread([&svr] { svr.listen_after_bind(); });
-    fprintf(stderr, "volley node: %s (region %s) control API on http://%s:%d\n",
-            identity.node_id.c_str(), identity.region.c_str(), addr->host.c_str(), port);
+    const bool token_required = !api.token.empty();
+    auto control = StartControlApi(*addr, node, std::move(api));
+    if (!control) return ReportError(control.error(), "control API");
+    fprintf(stderr, "volley node: %s (region %s) control API on http://%s:%u%s\n",
+            identity.node_id.c_str(), identity.region.c_str(), addr->host.c_str(),
+            (*control)->port(), token_required ? " (token required to change it)" : "");
     if (!f->plan.empty()) {
       std::ifstream in(f->plan);
       std::stringstream text;
       text << in.rdbuf();
-      auto plan = in ? PlanFrom(text.str(), f->plan)
+      auto plan = in ? NodePlanFrom(text.str(), f->plan)
                      : Result<config::TestPlan>(MakeError(ErrorCode::kInvalidArgument,
                                                           f->plan + ": cannot open the plan file"));
       Result<std::string> started =
           plan ? node.Start(std::move(*plan)) : tl::unexpected(plan.error());
       if (!started) {
-        svr.stop();
-        server_thread.join();
+        (*control)->Stop();
         return ReportError(started.error(), "plan");
       }
     }
     int sig = 0;
     sigwait(&set, &sig);
     fprintf(stderr, "volley node: stopping\n");
-    svr.stop();
-    server_thread.join();
+    (*control)->Stop();
     node.Stop();
     if (metrics) metrics->Stop();
     if (*cluster) (*cluster)->Stop();

@@ -55,7 +55,8 @@ std::string RenderRuns(const std::vector<RunInfo>& runs) {
   for (const RunInfo& r : runs) {
     list.push_back(json{{"id", r.id}, {"created_ms", r.created_ms}, {"updated_ms", r.updated_ms},
                         {"requests", r.requests}, {"aggregation_period_s", r.aggregation_period_s},
-                        {"series", r.series}, {"points", r.points}});
+                        {"series", r.series}, {"points", r.points}, {"repaired", r.repaired},
+                        {"refused", r.refused}});
   }
   return Dump(json{{"runs", std::move(list)}});
 }
@@ -91,6 +92,21 @@ std::string RenderSeries(std::string_view run, const std::vector<wire::k6::Serie
     list.push_back(std::move(j));
   }
   return Dump(json{{"run", run}, {"series", std::move(list)}});
+}
+
+std::string RenderPushAnswer(std::string_view run, const WriteResult& written,
+                             const wire::k6::DecodeReport& report) {
+  json j{{"run", run},
+         {"series", written.series},
+         {"values", written.values},
+         {"merged", written.merged},
+         {"duplicate", written.duplicate},
+         {"repaired", report.repaired_values},
+         {"refused", report.refused_series}};
+  if (report.repaired_values > 0 || report.refused_series > 0) {
+    j["problems"] = json{{"repaired", report.repaired}, {"refused", report.refused}};
+  }
+  return Dump(j);
 }
 
 std::string RenderError(int code, std::string_view message) {

@@ -10,7 +10,8 @@
 
 namespace volley::ingest {
 
-// {"runs":[{"id","created_ms","updated_ms","requests","aggregation_period_s","series","points"}]}
+// {"runs":[{"id","created_ms","updated_ms","requests","aggregation_period_s","series","points",
+//           "repaired","refused"}]}
 std::string RenderRuns(const std::vector<RunInfo>& runs);
 
 // {"run":ID,"series":[{"metric","type","labels":{},"points","first_time","last_time", ...}]}
@@ -22,6 +23,12 @@ std::string RenderSummary(std::string_view run, const std::vector<SeriesTotal>& 
 // {"run":ID,"series":[{"metric","type","labels":{},"points":[{"time":unix seconds, ...}]}]}
 // with the per-type fields of RenderSummary for each bucket ("value" for counters).
 std::string RenderSeries(std::string_view run, const std::vector<wire::k6::SeriesSamples>& series);
+
+// The answer to a stored push: {"run","series","values","merged","duplicate","repaired",
+// "refused"} with, when something was repaired or refused, "problems":{"repaired":[...],
+// "refused":[...]} naming each (the first DecodeReport::kMaxNotes of each).
+std::string RenderPushAnswer(std::string_view run, const WriteResult& written,
+                             const wire::k6::DecodeReport& report);
 
 // {"error":{"code":CODE,"message":MESSAGE}}
 std::string RenderError(int code, std::string_view message);

@@ -250,10 +250,11 @@ Result<MetricSetData> Normalize(MetricSetData data) {
   return out;
 }
 
-Result<MetricSetData> DecodeV2Body(std::string_view body, const BodyLimits& limits) {
+Result<MetricSetData> DecodeV2Body(std::string_view body, const BodyLimits& limits,
+                                   wire::k6::DecodeReport* report) {
   auto raw = wire::k6::SnappyUncompress(body, limits.max_decompressed);
   if (!raw) return tl::unexpected(raw.error());
-  auto data = wire::k6::DecodeMetricSet(*raw, limits.v2);
+  auto data = wire::k6::DecodeMetricSet(*raw, limits.v2, report);
   if (!data) return tl::unexpected(data.error());
   return Normalize(std::move(*data));
 }

@@ -1,12 +1,9 @@
 // The ingest HTTP service (server.h).
 #include "volley/ingest/server.h"
 
-#include <httplib.h>
-#include <sys/socket.h>
+#include <zlib.h>
 
-#include <atomic>
 #include <chrono>
-#include <system_error>
 
 #include "render.h"
 #include "volley/common/listen_address.h"
@@ -17,15 +14,11 @@ namespace {
 
 constexpr size_t kMaxRunId = 128;
 constexpr size_t kMaxIdempotencyKey = 128;
-constexpr time_t kReadWriteTimeoutS = 30;
 
-void SendError(httplib::Response& res, int status, std::string_view message) {
+void SendError(http::Response& res, int status, std::string_view message) {
   res.status = status;
-  res.set_content(RenderError(status, message), "application/json");
-}
-
-std::string TooLarge(size_t max_body) {
-  return "the body is over the limit of " + std::to_string(max_body) + " bytes (--max-body)";
+  res.content_type = "application/json";
+  res.body = RenderError(status, message);
 }
 
 int StatusFor(const Error& e) {
@@ -59,30 +52,14 @@ bool ValidKey(std::string_view key) {
   return true;
 }
 
-// Constant-time comparison, so the token cannot be guessed byte by byte from timings.
-bool SameSecret(std::string_view a, std::string_view b) {
-  unsigned char diff = a.size() == b.size() ? 0 : 1;
-  for (size_t i = 0; i < a.size(); ++i) {
-    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
-  }
-  return diff == 0;
-}
-
-bool Authorized(const httplib::Request& req, const std::string& token) {
-  if (token.empty()) return true;
-  const std::string auth = req.get_header_value("Authorization");
-  for (std::string_view scheme : {"Token ", "Bearer "}) {
-    if (auth.size() > scheme.size() && EqualsIgnoreCase(auth.substr(0, scheme.size()), scheme)) {
-      return SameSecret(Trim(std::string_view(auth).substr(scheme.size())), token);
-    }
-  }
-  return false;
+bool Authorized(const http::Request& req, const std::string& token) {
+  return token.empty() || http::SecretsEqual(http::AuthorizationToken(req, true), token);
 }
 
 // The media type of a Content-Type header, lower case, without parameters.
-std::string MediaType(const httplib::Request& req) {
-  std::string type = req.get_header_value("Content-Type");
-  return ToLower(Trim(std::string_view(type).substr(0, type.find(';'))));
+std::string MediaType(const http::Request& req) {
+  std::string_view type = req.headers.Get("Content-Type");
+  return ToLower(Trim(type.substr(0, type.find(';'))));
 }
 
 // Exactly the paths the push routes match: /v1/metrics/{run} and /v2/metrics/{run}.
@@ -96,6 +73,33 @@ bool IsPushPath(std::string_view path) {
   return false;
 }
 
+// Inflates a gzip (or zlib "deflate") body into `out`, at most `max` bytes. Returns false
+// with `*too_big` set past the limit, false alone on a bad stream.
+bool Inflate(const std::string& in, size_t max, std::string* out, bool* too_big) {
+  z_stream zs{};
+  if (inflateInit2(&zs, 15 + 32) != Z_OK) return false;  // +32: gzip or zlib header
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  zs.avail_in = static_cast<uInt>(in.size());
+  char buf[16384];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) break;
+    const size_t n = sizeof buf - zs.avail_out;
+    if (out->size() + n > max) {
+      *too_big = true;
+      inflateEnd(&zs);
+      return false;
+    }
+    out->append(buf, n);
+    if (rc == Z_OK && zs.avail_in == 0 && n == 0) break;  // truncated
+  }
+  inflateEnd(&zs);
+  return rc == Z_STREAM_END;
+}
+
 int64_t WallNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -104,146 +108,152 @@ int64_t WallNowMs() {
 
 }  // namespace
 
+http::ServerOptions DefaultHttpOptions() {
+  http::ServerOptions o;
+  o.name = "ingest";
+  o.header_timeout = std::chrono::seconds(10);
+  o.idle_timeout = std::chrono::seconds(60);
+  o.body_timeout = std::chrono::seconds(30);
+  o.write_timeout = std::chrono::seconds(30);
+  o.max_connections = 4096;
+  o.max_connections_per_peer = 512;
+  return o;
+}
+
 IngestServer::IngestServer(IngestOptions options, Store& store)
-    : options_(std::move(options)), store_(store), server_(std::make_unique<httplib::Server>()) {}
+    : options_(std::move(options)), store_(store) {}
 
 IngestServer::~IngestServer() { Stop(); }
 
-void IngestServer::Route() {
-  httplib::Server& svr = *server_;
-  const bool v2 = true;
-  auto push = [this](bool is_v2) {
-    return [this, is_v2](const httplib::Request& req, httplib::Response& res,
-                         const httplib::ContentReader& content) {
-      // httplib has already refused a body over max_body bytes on the wire (413); a
-      // gzip/deflate body (which httplib inflates) is bounded here as it arrives.
-      std::string body;
+void IngestServer::Push(bool is_v2, const http::Request& req, http::Response& res) {
+  const std::string& run = req.params.at(0);
+  if (!ValidRunId(run)) {
+    return SendError(res, 400, "run id must be 1-128 characters of A-Z a-z 0-9 . _ -");
+  }
+  const std::string key(req.headers.Get("K6-Idempotency-Key"));
+  if (!ValidKey(key)) {
+    return SendError(res, 400, "K6-Idempotency-Key must be at most 128 printable ASCII characters");
+  }
+  const std::string encoding = ToLower(Trim(req.headers.Get("Content-Encoding")));
+  const bool inflated = encoding == "gzip" || encoding == "deflate";
+  const std::string type = MediaType(req);
+  Result<wire::k6::MetricSetData> batch;
+  wire::k6::DecodeReport report;
+  if (is_v2) {
+    const std::string version(Trim(req.headers.Get("K6-Metrics-Protocol-Version")));
+    if (!version.empty() && version != wire::k6::kProtocolVersion && version != "2") {
+      return SendError(res, 400, "K6-Metrics-Protocol-Version \"" + version.substr(0, 32) +
+                                     "\" is not supported: this service speaks 2.0");
+    }
+    if (encoding != "snappy") {
+      return SendError(res, 415, "a v2 body must be snappy-compressed (Content-Encoding: "
+                                 "snappy), got \"" + encoding.substr(0, 32) + "\"");
+    }
+    if (!type.empty() && type != "application/x-protobuf") {
+      return SendError(res, 415, "a v2 body must be Content-Type: application/x-protobuf, got \"" +
+                                     type.substr(0, 64) + "\"");
+    }
+    batch = DecodeV2Body(req.body, options_.limits, &report);
+  } else {
+    if (!encoding.empty() && encoding != "identity" && !inflated) {
+      return SendError(res, 415, "a v1 body may be sent plain or gzip/deflate-compressed; "
+                                 "Content-Encoding \"" + encoding.substr(0, 32) +
+                                     "\" is not supported");
+    }
+    if (!type.empty() && type != "application/json") {
+      return SendError(res, 415, "a v1 body must be Content-Type: application/json, got \"" +
+                                     type.substr(0, 64) + "\"");
+    }
+    if (inflated) {
+      std::string plain;
       bool too_big = false;
-      const bool read = content([&](const char* data, size_t n) {
-        if (body.size() + n > options_.max_body) {
-          too_big = true;
-          return false;
-        }
-        body.append(data, n);
-        return true;
-      });
-      if (!read) {
-        res.set_header("Connection", "close");
+      if (!Inflate(req.body, options_.max_body, &plain, &too_big)) {
         if (too_big) {
           return SendError(res, 413, "the body inflates to more than " +
                                          std::to_string(options_.max_body) + " bytes (--max-body)");
         }
-        if (res.status == 413) return SendError(res, 413, TooLarge(options_.max_body));
         return SendError(res, 400, "the body could not be read (cut short, or a bad "
                                    "gzip/deflate stream)");
       }
-      const std::string run = req.matches[1];
-      if (!ValidRunId(run)) {
-        return SendError(res, 400, "run id must be 1-128 characters of A-Z a-z 0-9 . _ -");
-      }
-      const std::string key = req.get_header_value("K6-Idempotency-Key");
-      if (!ValidKey(key)) {
-        return SendError(res, 400, "K6-Idempotency-Key must be at most 128 printable ASCII characters");
-      }
-      const std::string encoding = ToLower(Trim(req.get_header_value("Content-Encoding")));
-      const bool inflated = encoding == "gzip" || encoding == "deflate";
-      const std::string type = MediaType(req);
-      Result<wire::k6::MetricSetData> batch;
-      if (is_v2) {
-        const std::string version(Trim(req.get_header_value("K6-Metrics-Protocol-Version")));
-        if (!version.empty() && version != wire::k6::kProtocolVersion && version != "2") {
-          return SendError(res, 400, "K6-Metrics-Protocol-Version \"" + version.substr(0, 32) +
-                                         "\" is not supported: this service speaks 2.0");
-        }
-        if (encoding != "snappy") {
-          return SendError(res, 415, "a v2 body must be snappy-compressed (Content-Encoding: "
-                                     "snappy), got \"" + encoding.substr(0, 32) + "\"");
-        }
-        if (!type.empty() && type != "application/x-protobuf") {
-          return SendError(res, 415, "a v2 body must be Content-Type: application/x-protobuf, got \"" +
-                                         type.substr(0, 64) + "\"");
-        }
-        batch = DecodeV2Body(body, options_.limits);
-      } else {
-        if (!encoding.empty() && encoding != "identity" && !inflated) {
-          return SendError(res, 415, "a v1 body may be sent plain or gzip/deflate-compressed; "
-                                     "Content-Encoding \"" + encoding.substr(0, 32) +
-                                         "\" is not supported");
-        }
-        if (!type.empty() && type != "application/json") {
-          return SendError(res, 415, "a v1 body must be Content-Type: application/json, got \"" +
-                                         type.substr(0, 64) + "\"");
-        }
-        batch = DecodeV1Body(body, options_.limits);
-      }
-      if (!batch) return SendError(res, 400, batch.error().message);
-      if (!batch->test_run_id.empty() && batch->test_run_id != run) {
-        return SendError(res, 400, "test_run_id \"" + batch->test_run_id.substr(0, 128) +
-                                       "\" in the body differs from the run in the URL \"" + run + "\"");
-      }
-      const int64_t now = options_.now_ms ? options_.now_ms() : WallNowMs();
-      auto written = store_.Write(run, *batch, key, now);
-      if (!written) return SendError(res, StatusFor(written.error()), written.error().message);
-      res.status = 200;
-      res.set_content("{\"run\":\"" + run + "\",\"series\":" + std::to_string(written->series) +
-                          ",\"values\":" + std::to_string(written->values) +
-                          ",\"merged\":" + std::to_string(written->merged) + ",\"duplicate\":" +
-                          (written->duplicate ? "true" : "false") + "}",
-                      "application/json");
-    };
-  };
-  svr.Post(R"(/v2/metrics/([^/]+))", push(v2));
-  svr.Post(R"(/v1/metrics/([^/]+))", push(!v2));
-  svr.Get("/v1/runs", [this](const httplib::Request&, httplib::Response& res) {
+      batch = DecodeV1Body(plain, options_.limits);
+    } else {
+      batch = DecodeV1Body(req.body, options_.limits);
+    }
+  }
+  if (!batch) return SendError(res, 400, batch.error().message);
+  if (batch->series.empty() && report.refused_series > 0) {
+    std::string why = "every series was refused: " + report.refused.front();
+    if (report.refused_series > 1) {
+      why += " (and " + std::to_string(report.refused_series - 1) + " more)";
+    }
+    return SendError(res, 400, why);
+  }
+  if (!batch->test_run_id.empty() && batch->test_run_id != run) {
+    return SendError(res, 400, "test_run_id \"" + batch->test_run_id.substr(0, 128) +
+                                   "\" in the body differs from the run in the URL \"" + run + "\"");
+  }
+  const int64_t now = options_.now_ms ? options_.now_ms() : WallNowMs();
+  auto written = store_.Write(run, *batch, key, now,
+                              BatchRepairs{report.repaired_values, report.refused_series});
+  if (!written) return SendError(res, StatusFor(written.error()), written.error().message);
+  res.status = 200;
+  res.content_type = "application/json";
+  res.body = RenderPushAnswer(run, *written, report);
+}
+
+http::Router IngestServer::Routes() {
+  http::Router r;
+  const http::RouteOptions push_limit{.max_body = options_.max_body};
+  r.Handle("POST", "/v2/metrics/{}",
+           [this](const http::Request& req, http::Response& res) { Push(true, req, res); },
+           push_limit);
+  r.Handle("POST", "/v1/metrics/{}",
+           [this](const http::Request& req, http::Response& res) { Push(false, req, res); },
+           push_limit);
+  r.Handle("GET", "/v1/runs", [this](const http::Request&, http::Response& res) {
     auto runs = store_.Runs();
     if (!runs) return SendError(res, 500, runs.error().message);
-    res.set_content(RenderRuns(*runs), "application/json");
+    res.content_type = "application/json";
+    res.body = RenderRuns(*runs);
   });
-  svr.Get(R"(/v1/runs/([^/]+)/summary)", [this](const httplib::Request& req, httplib::Response& res) {
-    const std::string run = req.matches[1];
+  r.Handle("GET", "/v1/runs/{}/summary", [this](const http::Request& req, http::Response& res) {
+    const std::string& run = req.params.at(0);
     auto summary = store_.Summary(run);
     if (!summary) return SendError(res, StatusFor(summary.error()), summary.error().message);
-    res.set_content(RenderSummary(run, *summary), "application/json");
+    res.content_type = "application/json";
+    res.body = RenderSummary(run, *summary);
   });
-  svr.Get(R"(/v1/runs/([^/]+)/series)", [this](const httplib::Request& req, httplib::Response& res) {
-    const std::string run = req.matches[1];
-    auto series = store_.Series(run, req.get_param_value("metric"));
+  r.Handle("GET", "/v1/runs/{}/series", [this](const http::Request& req, http::Response& res) {
+    const std::string& run = req.params.at(0);
+    auto series = store_.Series(run, req.Query("metric"));
     if (!series) return SendError(res, StatusFor(series.error()), series.error().message);
-    res.set_content(RenderSeries(run, *series), "application/json");
+    res.content_type = "application/json";
+    res.body = RenderSeries(run, *series);
   });
-  // Runs before httplib reads a body. Only the push routes read bodies through a bounded
-  // reader; anywhere else httplib would inflate a compressed body without limit, so such
-  // requests are refused here.
-  svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    using H = httplib::Server::HandlerResponse;
+  // Before any body is read: the token, and compressed bodies where nothing inflates them.
+  r.SetHeaderCheck([this](const http::Request& req, http::Response& res) {
     if (!Authorized(req, options_.token)) {
-      res.set_header("WWW-Authenticate", "Token");
-      res.set_header("Connection", "close");  // the body, if any, stays unread
+      res.headers.Add("WWW-Authenticate", "Token");
       SendError(res, 401, "missing or wrong token: send Authorization: Token <token> (or Bearer)");
-      return H::Handled;
+      return true;
     }
-    const std::string encoding = ToLower(Trim(req.get_header_value("Content-Encoding")));
+    const std::string encoding = ToLower(Trim(req.headers.Get("Content-Encoding")));
     const bool push = req.method == "POST" && IsPushPath(req.path);
     if (!push && !encoding.empty() && encoding != "identity") {
-      res.set_header("Connection", "close");
       SendError(res, 415, "compressed bodies are only accepted by POST /v1|v2/metrics/{run}");
-      return H::Handled;
+      return true;
     }
-    return H::Unhandled;
+    return false;
   });
-  const size_t max_body = options_.max_body;
-  svr.set_error_handler([max_body](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    if (res.status == 413) {
-      SendError(res, 413, TooLarge(max_body));
-    } else if (res.status == 404) {
-      SendError(res, 404, "no such endpoint: " + req.method + " " + req.path.substr(0, 200) +
-                              " (POST /v2/metrics/{run}, POST /v1/metrics/{run}, GET /v1/runs, "
-                              "GET /v1/runs/{run}/summary, GET /v1/runs/{run}/series)");
-    } else {
-      SendError(res, res.status, "the request was refused (HTTP " + std::to_string(res.status) + ")");
-    }
+  r.SetNotFound([](const http::Request& req, http::Response& res) {
+    SendError(res, 404, "no such endpoint: " + req.method + " " + req.path.substr(0, 200) +
+                            " (POST /v2/metrics/{run}, POST /v1/metrics/{run}, GET /v1/runs, "
+                            "GET /v1/runs/{run}/summary, GET /v1/runs/{run}/series)");
   });
+  r.SetErrorRenderer([](int status, std::string_view message, http::Response& res) {
+    SendError(res, status, status == 413 ? std::string(message) + " (--max-body)" : message);
+  });
+  return r;
 }
 
 Result<std::unique_ptr<IngestServer>> IngestServer::Start(IngestOptions options, Store& store) {
@@ -252,53 +262,20 @@ Result<std::unique_ptr<IngestServer>> IngestServer::Start(IngestOptions options,
   if (options.threads < 1 || options.max_body == 0) {
     return MakeError(ErrorCode::kInvalidArgument, "ingest: threads and max_body must be > 0");
   }
-  const size_t threads = static_cast<size_t>(options.threads);
+  options.http.name = "ingest";
+  options.http.worker_threads = options.threads;
+  options.http.max_body_bytes = options.max_body;
   std::unique_ptr<IngestServer> self(new IngestServer(std::move(options), store));
-  httplib::Server& svr = *self->server_;
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  svr.set_socket_options([](socket_t sock) {  // no SO_REUSEPORT: never share the port
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  svr.set_payload_max_length(self->options_.max_body);
-  svr.set_read_timeout(kReadWriteTimeoutS, 0);
-  svr.set_write_timeout(kReadWriteTimeoutS, 0);
-  self->Route();
-  const std::string where = addr->host + ":" + std::to_string(addr->port);
-  if (addr->port == 0) {
-    const int port = svr.bind_to_any_port(addr->host);
-    if (port <= 0) return MakeError(ErrorCode::kIo, "--listen " + where + ": cannot bind");
-    self->port_ = static_cast<uint16_t>(port);
-  } else if (!svr.bind_to_port(addr->host, addr->port)) {
-    return MakeError(ErrorCode::kIo, "--listen " + where +
-                                         ": cannot bind (address in use, not local, or a "
-                                         "privileged port?)");
-  } else {
-    self->port_ = addr->port;
+  auto server = http::HttpServer::Start(*addr, self->options_.http, self->Routes());
+  if (!server) {
+    Error e = server.error();
+    if (e.code == ErrorCode::kIo) {
+      e.message = "--listen: " + e.message + " (in use? pass --listen with another address)";
+    }
+    return tl::unexpected(e);
   }
-  self->host_ = addr->host;
-  auto done = std::make_shared<std::atomic<bool>>(false);
-  IngestServer* raw = self.get();
-  try {
-    self->thread_ = std::thread([raw, done] {
-      raw->server_->listen_after_bind();
-      done->store(true);
-    });
-  } catch (const std::system_error& e) {
-    return MakeError(ErrorCode::kInternal, std::string("ingest: cannot start a thread: ") + e.what());
-  }
-  // stop() is a no-op until the accept loop runs; wait for it (microseconds).
-  while (!svr.is_running() && !done->load()) std::this_thread::sleep_for(std::chrono::microseconds(50));
-  if (done->load()) return MakeError(ErrorCode::kInternal, "ingest: the accept loop ended at once");
+  self->server_ = std::move(*server);
   return self;
-}
-
-void IngestServer::Stop() {
-  std::lock_guard<std::mutex> lock(stop_mu_);
-  if (stopped_) return;
-  stopped_ = true;
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace volley::ingest

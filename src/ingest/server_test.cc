@@ -3,13 +3,14 @@
 #include "volley/ingest/server.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
+
+#include "fakes/raw_http.h"
 
 namespace volley::ingest {
 namespace {
@@ -46,14 +47,14 @@ class IngestServerTest : public ::testing::Test {
     auto server = IngestServer::Start(options, *store_);
     ASSERT_TRUE(server) << server.error().message;
     server_ = std::move(*server);
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_ = std::make_unique<fakes::LoopbackClient>(server_->port());
   }
 
-  httplib::Result PostV2(const std::string& run, const MetricSetData& d, httplib::Headers h = {}) {
+  fakes::Reply PostV2(const std::string& run, const MetricSetData& d, fakes::HeaderMap h = {}) {
     return PostRaw("/v2/metrics/" + run, wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d)),
                    std::move(h));
   }
-  httplib::Result PostRaw(const std::string& path, const std::string& body, httplib::Headers h = {},
+  fakes::Reply PostRaw(const std::string& path, const std::string& body, fakes::HeaderMap h = {},
                           const char* type = "application/x-protobuf") {
     if (path.find("/v2/") != std::string::npos && !h.count("Content-Encoding")) {
       h.emplace("Content-Encoding", "snappy");
@@ -77,7 +78,7 @@ class IngestServerTest : public ::testing::Test {
     return json();
   }
   // Asserts an error answer: status, JSON code and a message containing `text`.
-  static void ExpectError(const httplib::Result& r, int status, const std::string& text) {
+  static void ExpectError(const fakes::Reply& r, int status, const std::string& text) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, status) << r->body;
     auto j = json::parse(r->body, nullptr, false);
@@ -89,7 +90,7 @@ class IngestServerTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<IngestServer> server_;
-  std::unique_ptr<httplib::Client> client_;
+  std::unique_ptr<fakes::LoopbackClient> client_;
 };
 
 // A run's worth of data: a counter, a rate, a gauge and a trend over three buckets, with
@@ -130,7 +131,7 @@ TEST_F(IngestServerTest, V2PushSummaryEqualsWhatWasPushed) {
   auto r = PostV2("run-1", p.data, {{"K6-Idempotency-Key", "0123456789abcdef"}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(json::parse(r->body), json::parse(R"({"run":"run-1","series":4,"values":12,"merged":0,"duplicate":false})"));
+  EXPECT_EQ(json::parse(r->body), json::parse(R"({"run":"run-1","series":4,"values":12,"merged":0,"duplicate":false,"repaired":0,"refused":0})"));
   const json s = Summary("run-1");
   EXPECT_EQ(Find(s, "requests_total")["total"], 303.0);
   EXPECT_EQ(Find(s, "requests_total")["labels"], json({{"status_code", "200"}}));
@@ -164,7 +165,7 @@ TEST_F(IngestServerTest, V2PushSummaryEqualsWhatWasPushed) {
 
 TEST_F(IngestServerTest, IdempotencyKeyMakesRetriesNoOpsWhileResentBucketsMerge) {
   const Pushed p = MakeRun(2);
-  httplib::Headers key{{"K6-Idempotency-Key", "aaaaaaaaaaaaaaaa"}};
+  fakes::HeaderMap key{{"K6-Idempotency-Key", "aaaaaaaaaaaaaaaa"}};
   ASSERT_EQ(PostV2("r", p.data, key)->status, 200);
   auto again = PostV2("r", p.data, key);
   ASSERT_EQ(again->status, 200);
@@ -218,13 +219,11 @@ TEST_F(IngestServerTest, MalformedRequestsAreRefusedAndChangeNothing) {
   ExpectError(PostRaw("/v2/metrics/m", "garbage"), 400, "snappy: the body is corrupt");
   ExpectError(PostRaw("/v2/metrics/m", wire::k6::SnappyCompress("\x1a\x05\x0a\x03")), 400,
               "protobuf: the body is not a valid metrics.MetricSet");
-  MetricSetData wrong;  // a valid first series, then a trend sent as counter samples
-  wrong.series.push_back({"requests_total", MetricType::kCounter, {{"status_code", "200"}},
-                          {{1700000000, Counter{1}}}});
-  std::string bytes = wire::k6::EncodeMetricSet(wrong);
-  bytes += std::string("\x1a\x0f\x0a\x01x\x10\x04\x1a\x08\x12\x06\x0a\x04\x0a\x02\x08\x01", 17);
+  // A batch whose only series is invalid (a trend sent as counter samples) stores nothing.
+  const std::string bytes("\x1a\x0f\x0a\x01x\x10\x04\x1a\x08\x12\x06\x0a\x04\x0a\x02\x08\x01", 17);
   ExpectError(PostRaw("/v2/metrics/m", wire::k6::SnappyCompress(bytes)), 400,
-              "metrics[1] \"x\" time_series[0]: carries counter samples, but the metric is a trend");
+              "every series was refused: metrics[0] \"x\" time_series[0]: carries counter "
+              "samples, but the metric is a trend");
   ExpectError(PostV2("m", MakeRun(4).data, {{"K6-Metrics-Protocol-Version", "3.0"}}), 400,
               "K6-Metrics-Protocol-Version \"3.0\" is not supported");
   ExpectError(PostV2("m", MakeRun(4).data, {{"Content-Encoding", "zstd"}}), 415,
@@ -264,12 +263,12 @@ TEST_F(IngestServerTest, BodyLimitsGive413) {
   ExpectError(PostRaw("/v1/metrics/big", std::string(1001, ' '), {}, "application/json"), 413,
               "over the limit of 1000 bytes");
   // A gzip body that inflates past the limit is cut off while it is read.
-  httplib::Client gz("127.0.0.1", server_->port());
+  fakes::LoopbackClient gz(server_->port());
   gz.set_compress(true);
   std::string big = "[" + std::string(5000, ' ') + "]";
   ExpectError(gz.Post("/v1/metrics/big", big, "application/json"), 413, "inflates to more than 1000");
   ExpectError(client_->Get("/v1/runs/big/summary"), 404, "not stored");
-  // Compressed bodies elsewhere are refused before httplib would inflate them.
+  // Compressed bodies elsewhere are refused before anything inflates them.
   ExpectError(gz.Post("/v1/runs", big, "application/json"), 415, "compressed bodies");
   // Within the limit, gzip works for v1 as k6 sends it.
   auto ok = gz.Post("/v1/metrics/big", "[" + std::string(500, ' ') + "]", "application/json");
@@ -306,7 +305,7 @@ TEST_F(IngestServerTest, ConcurrentPushesAllCount) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([this, t] {
-      httplib::Client c("127.0.0.1", server_->port());
+      fakes::LoopbackClient c(server_->port());
       for (int i = 0; i < 10; ++i) {
         MetricSetData d;
         d.series.push_back({"n", MetricType::kCounter, {}, {{1700000000, Counter{1}}}});
@@ -320,6 +319,161 @@ TEST_F(IngestServerTest, ConcurrentPushesAllCount) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(Find(Summary("c"), "n")["total"], 40.0);
+}
+
+// Issue 17: slow clients cost memory, never another client's service.
+TEST_F(IngestServerTest, SlowAndIdleClientsNeverStallAPush) {
+  IngestOptions o;
+  o.http.header_timeout = std::chrono::seconds(2);
+  o.http.idle_timeout = std::chrono::seconds(3);
+  o.http.max_connections = 2000;
+  o.http.max_connections_per_peer = 2000;
+  Start(o);
+  fakes::SlowAttackOptions a;
+  a.header_timeout = std::chrono::seconds(2);
+  a.idle_timeout = std::chrono::seconds(3);
+  int pushes = 0;
+  const auto report = fakes::RunSlowClientAttack(server_->port(), [&] {
+    MetricSetData d;
+    d.series.push_back({"n", MetricType::kCounter, {}, {{1700000000, Counter{1}}}});
+    auto r = fakes::Fetch(server_->port(), "POST", "/v2/metrics/slow",
+                          {"Content-Encoding: snappy", "Content-Type: application/x-protobuf"},
+                          wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d)),
+                          std::chrono::seconds(10));
+    const bool ok = r && r->status == 200;
+    pushes += ok ? 1 : 0;
+    return ok;
+  }, a);
+  std::printf("ingest %s\n", report.Describe().c_str());
+  EXPECT_EQ(report.connected, 1000);
+  EXPECT_EQ(report.slow_closed, 500);
+  EXPECT_EQ(report.idle_closed, 500);
+  EXPECT_EQ(report.early_closes, 0);
+  EXPECT_GT(report.probes, 0);
+  EXPECT_EQ(report.probes_answered, report.probes);
+  EXPECT_EQ(server_->stats().header_timeouts, 500u);
+  EXPECT_EQ(Find(Summary("slow"), "n")["total"], static_cast<double>(pushes));
+}
+
+TEST_F(IngestServerTest, OversizedBodyIs413BeforeItIsSent) {
+  IngestOptions o;
+  o.max_body = 1000;
+  Start(o);
+  // Only the header goes out: the answer does not wait for the 1 GB that would follow.
+  fakes::RawConnection c(server_->port());
+  ASSERT_TRUE(c.Send("POST /v2/metrics/big HTTP/1.1\r\nHost: x\r\nContent-Encoding: snappy\r\n"
+                     "Content-Length: 1000000000\r\n\r\n"));
+  auto r = c.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->body.find("over the limit of 1000 bytes (--max-body)"), std::string::npos) << r->body;
+  // Chunked, as k6 sends it: cut off once the chunks pass the limit.
+  fakes::RawConnection d(server_->port());
+  ASSERT_TRUE(d.Send("POST /v1/metrics/big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                     "Content-Type: application/json\r\n\r\n800\r\n" + std::string(2048, ' ') +
+                     "\r\n"));
+  r = d.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  ExpectError(client_->Get("/v1/runs/big/summary"), 404, "not stored");
+}
+
+TEST_F(IngestServerTest, TenThousandConnectionsLeakNoDescriptors) {
+  ASSERT_TRUE(fakes::Fetch(server_->port(), "GET", "/v1/runs"));
+  client_.reset();  // its keep-alive connection would count
+  auto settled = [&] {
+    for (int i = 0; i < 2000000 && server_->stats().open != 0; ++i) std::this_thread::yield();
+    return server_->stats().open == 0;
+  };
+  ASSERT_TRUE(settled());
+  const int fds = fakes::OpenFdCount();
+  const long rss = fakes::RssKib();
+  for (int i = 0; i < 10000; ++i) {
+    fakes::RawConnection c(server_->port());
+    ASSERT_TRUE(c.ok()) << i;
+  }
+  ASSERT_TRUE(settled());
+  std::printf("ingest 10k connect/close: fds %d -> %d, RSS %ld -> %ld KiB\n", fds,
+              fakes::OpenFdCount(), rss, fakes::RssKib());
+  EXPECT_EQ(fakes::OpenFdCount(), fds);
+}
+
+// Issue 17 item 3: validation per series. k6 (v0.45 to its April 2026 fix) sends every
+// gauge with min and max swapped: repaired and counted; a series of an unknown type or
+// with a bad value is refused alone; the rest of the batch is stored exactly.
+TEST_F(IngestServerTest, BadSeriesAreRefusedAloneAndSwappedGaugesRepaired) {
+  MetricSetData d;
+  d.series.push_back({"http_reqs", MetricType::kCounter, {{"status", "200"}},
+                      {{1700000000, Counter{76}}, {1700000001, Counter{80}}}});
+  d.series.push_back({"vus", MetricType::kGauge, {},
+                      {{1700000000, Gauge{.last = 3, .min = 4, .max = 2, .sum = 6, .count = 2}}}});
+  d.series.push_back({"checks", MetricType::kRate, {}, {{1700000000, Rate{9, 10}}}});
+  std::string bytes = wire::k6::EncodeMetricSet(d);
+  // A metric of type 7 (none such) with one empty series, and a trend sent as counters.
+  bytes += std::string("\x1a\x09\x0a\x03odd\x10\x07\x1a\x00", 11);
+  bytes += std::string("\x1a\x0f\x0a\x01x\x10\x04\x1a\x08\x12\x06\x0a\x04\x0a\x02\x08\x01", 17);
+  auto r = PostRaw("/v2/metrics/k6run", wire::k6::SnappyCompress(bytes));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  const json answer = json::parse(r->body);
+  EXPECT_EQ(answer["series"], 3);
+  EXPECT_EQ(answer["repaired"], 1);
+  EXPECT_EQ(answer["refused"], 2);
+  ASSERT_EQ(answer["problems"]["repaired"].size(), 1u);
+  EXPECT_NE(answer["problems"]["repaired"][0].get<std::string>().find(
+                "\"vus\" time_series[0] values[0]: gauge min 4 was above max 2: swapped"),
+            std::string::npos) << r->body;
+  ASSERT_EQ(answer["problems"]["refused"].size(), 2u);
+  EXPECT_NE(answer["problems"]["refused"][0].get<std::string>().find(
+                "metrics[3] \"odd\": type 7 is not a metric type"), std::string::npos) << r->body;
+  EXPECT_NE(answer["problems"]["refused"][1].get<std::string>().find(
+                "metrics[4] \"x\" time_series[0]: carries counter samples"), std::string::npos);
+  const json s = Summary("k6run");
+  EXPECT_EQ(s["series"].size(), 3u) << s.dump();
+  EXPECT_EQ(Find(s, "http_reqs")["total"], 156.0);
+  EXPECT_EQ(Find(s, "vus")["min"], 2.0);
+  EXPECT_EQ(Find(s, "vus")["max"], 4.0);
+  EXPECT_EQ(Find(s, "vus")["last"], 3.0);
+  EXPECT_EQ(Find(s, "checks")["rate"], 0.9);
+  const json runs = json::parse(Get("/v1/runs"));
+  EXPECT_EQ(runs["runs"][0]["repaired"], 1);
+  EXPECT_EQ(runs["runs"][0]["refused"], 2);
+}
+
+// As k6 sends it: chunked, Authorization: Token, its User-Agent.
+TEST_F(IngestServerTest, AcceptsK6sChunkedPushWithATokenHeader) {
+  IngestOptions o;
+  o.token = "k6-token";
+  Start(o);
+  MetricSetData d;
+  d.series.push_back({"http_reqs", MetricType::kCounter, {}, {{1700000000, Counter{5}}}});
+  const std::string body = wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d));
+  auto chunked = [&](const std::string& auth) {
+    std::string req = "POST /v2/metrics/chunky HTTP/1.1\r\nHost: x\r\nUser-Agent: k6cloud/0.48.0\r\n"
+                      "Content-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\n"
+                      "K6-Metrics-Protocol-Version: 2.0\r\n" + auth +
+                      "Transfer-Encoding: chunked\r\n\r\n";
+    const size_t half = body.size() / 2;
+    char size[32];
+    std::snprintf(size, sizeof size, "%zx", half);
+    req += std::string(size) + "\r\n" + body.substr(0, half) + "\r\n";
+    std::snprintf(size, sizeof size, "%zx", body.size() - half);
+    req += std::string(size) + "\r\n" + body.substr(half) + "\r\n0\r\n\r\n";
+    fakes::RawConnection c(server_->port());
+    EXPECT_TRUE(c.Send(req));
+    return c.Read();
+  };
+  auto r = chunked("");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = chunked("Authorization: Token k6-token\r\n");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  r = chunked("Authorization: Bearer k6-token\r\n");
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  client_->set_bearer_token_auth("k6-token");
+  EXPECT_EQ(Find(Summary("chunky"), "http_reqs")["total"], 10.0);
 }
 
 }  // namespace

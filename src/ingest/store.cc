@@ -19,11 +19,12 @@ using metrics::Histogram;
 using metrics::MetricType;
 using metrics::MetricValue;
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;  // 2: runs.repaired, runs.refused
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS runs(run_id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL, requests INTEGER NOT NULL,
-  aggregation_period_s INTEGER NOT NULL);
+  aggregation_period_s INTEGER NOT NULL, repaired INTEGER NOT NULL DEFAULT 0,
+  refused INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS series(series_id INTEGER PRIMARY KEY, run_id TEXT NOT NULL,
   metric TEXT NOT NULL, labels TEXT NOT NULL, type INTEGER NOT NULL, resolution REAL,
   UNIQUE(run_id, metric, labels));
@@ -193,13 +194,23 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
     }
     v = version.ColInt(0);
   }
+  if (v == 1) {  // version 1 had no repaired/refused counts: add them
+    for (const char* sql : {"ALTER TABLE runs ADD COLUMN repaired INTEGER NOT NULL DEFAULT 0",
+                            "ALTER TABLE runs ADD COLUMN refused INTEGER NOT NULL DEFAULT 0"}) {
+      if (auto r = Exec(db, sql); !r) {
+        return MakeError(ErrorCode::kIo, "--db " + path + ": upgrading the schema: " +
+                                             r.error().message);
+      }
+    }
+    v = kSchemaVersion;
+  }
   if (v != 0 && v != kSchemaVersion) {
     return MakeError(ErrorCode::kIo, "--db " + path + ": schema version " + std::to_string(v) +
                                          " is not this volley's (" +
                                          std::to_string(kSchemaVersion) + "); use another file");
   }
   for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", kSchema,
-                          "PRAGMA user_version=1"}) {
+                          "PRAGMA user_version=2"}) {
     if (auto r = Exec(db, sql); !r) {
       return MakeError(ErrorCode::kIo, "--db " + path + ": " + r.error().message);
     }
@@ -208,7 +219,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
 }
 
 Result<WriteResult> Store::Write(std::string_view run, const wire::k6::MetricSetData& batch,
-                                 std::string_view idempotency_key, int64_t now_ms) {
+                                 std::string_view idempotency_key, int64_t now_ms,
+                                 BatchRepairs repairs) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto r = Exec(db_, "BEGIN IMMEDIATE"); !r) return tl::unexpected(r.error());
   struct Rollback {
@@ -235,10 +247,13 @@ Result<WriteResult> Store::Write(std::string_view run, const wire::k6::MetricSet
     }
   }
   Stmt upsert_run(db_,
-                  "INSERT INTO runs(run_id, created_ms, updated_ms, requests, aggregation_period_s) "
-                  "VALUES(?1, ?2, ?2, 1, ?3) ON CONFLICT(run_id) DO UPDATE SET updated_ms=?2, "
-                  "requests=requests+1, aggregation_period_s=?3");
+                  "INSERT INTO runs(run_id, created_ms, updated_ms, requests, aggregation_period_s, "
+                  "repaired, refused) VALUES(?1, ?2, ?2, 1, ?3, ?4, ?5) ON CONFLICT(run_id) DO "
+                  "UPDATE SET updated_ms=?2, requests=requests+1, aggregation_period_s=?3, "
+                  "repaired=repaired+?4, refused=refused+?5");
   upsert_run.Text(1, run).Int(2, now_ms).Int(3, batch.aggregation_period_seconds);
+  upsert_run.Int(4, static_cast<int64_t>(repairs.repaired_values))
+      .Int(5, static_cast<int64_t>(repairs.refused_series));
   if (upsert_run.Step() != SQLITE_DONE) return tl::unexpected(DbError(db_, "updating the run"));
 
   Stmt type_of(db_, "SELECT type FROM series WHERE run_id=?1 AND metric=?2 LIMIT 1");
@@ -315,14 +330,16 @@ Result<std::vector<RunInfo>> Store::Runs() {
   Stmt s(db_,
          "SELECT r.run_id, created_ms, updated_ms, requests, aggregation_period_s, "
          "(SELECT COUNT(*) FROM series WHERE run_id=r.run_id), "
-         "(SELECT COUNT(*) FROM points p JOIN series x USING(series_id) WHERE x.run_id=r.run_id) "
+         "(SELECT COUNT(*) FROM points p JOIN series x USING(series_id) WHERE x.run_id=r.run_id), "
+         "repaired, refused "
          "FROM runs r ORDER BY updated_ms DESC, r.run_id");
   std::vector<RunInfo> runs;
   int rc;
   while ((rc = s.Step()) == SQLITE_ROW) {
     runs.push_back(RunInfo{s.ColText(0), s.ColInt(1), s.ColInt(2),
                            static_cast<uint64_t>(s.ColInt(3)), static_cast<uint32_t>(s.ColInt(4)),
-                           static_cast<uint64_t>(s.ColInt(5)), static_cast<uint64_t>(s.ColInt(6))});
+                           static_cast<uint64_t>(s.ColInt(5)), static_cast<uint64_t>(s.ColInt(6)),
+                           static_cast<uint64_t>(s.ColInt(7)), static_cast<uint64_t>(s.ColInt(8))});
   }
   if (rc != SQLITE_DONE) return tl::unexpected(DbError(db_, "listing runs"));
   return runs;

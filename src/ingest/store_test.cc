@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
+#include <atomic>
 
 #include "hist_blob.h"
 
@@ -94,6 +96,72 @@ TEST_F(StoreTest, RefusesAFileThatIsNotItsDatabase) {
   EXPECT_NE(store.error().message.find("schema version 7"), std::string::npos);
   { std::ofstream(dir_ + "/text.db") << "this is not a database, just text that is long enough"; }
   EXPECT_FALSE(Store::Open(dir_ + "/text.db"));
+}
+
+// A file of schema 1 (no repaired/refused counts) is upgraded in place; its runs keep
+// their data and start from 0 repaired and refused.
+TEST_F(StoreTest, UpgradesASchemaOneFileInPlace) {
+  const std::string path = dir_ + "/v1.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE runs(run_id TEXT PRIMARY KEY, created_ms INTEGER NOT NULL, "
+                         "updated_ms INTEGER NOT NULL, requests INTEGER NOT NULL, "
+                         "aggregation_period_s INTEGER NOT NULL);"
+                         "INSERT INTO runs VALUES('old', 1, 2, 3, 1);"
+                         "PRAGMA user_version=1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto store = Store::Open(path);
+  ASSERT_TRUE(store) << store.error().message;
+  wire::k6::MetricSetData d;
+  d.series.push_back({"n", MetricType::kCounter, {}, {{10, Counter{1}}}});
+  ASSERT_TRUE((*store)->Write("old", d, "", 9, BatchRepairs{2, 1}));
+  auto runs = (*store)->Runs();
+  ASSERT_TRUE(runs);
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_EQ((*runs)[0].requests, 4u);
+  EXPECT_EQ((*runs)[0].repaired, 2u);
+  EXPECT_EQ((*runs)[0].refused, 1u);
+  store->reset();
+  auto again = Store::Open(path);  // now schema 2: opens as is
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ((*(*again)->Runs())[0].repaired, 2u);
+}
+
+// Concurrent writes (each its own transaction, serialised by the store): one that
+// conflicts fails alone and every other one is stored.
+TEST_F(StoreTest, ConcurrentWritesCommitTogetherAndFailAlone) {
+  auto store = Store::Open(dir_ + "/g.db");
+  ASSERT_TRUE(store) << store.error().message;
+  wire::k6::MetricSetData first;
+  first.series.push_back({"n", MetricType::kCounter, {}, {{10, Counter{1}}}});
+  ASSERT_TRUE((*store)->Write("r", first, "", 1));
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0}, refused{0};
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        wire::k6::MetricSetData d;
+        if (t == 0 && i == 7) {  // "n" is a counter: a gauge of that name conflicts
+          d.series.push_back({"n", MetricType::kGauge, {{"x", "1"}}, {{10, metrics::Gauge{}}}});
+        } else {
+          d.series.push_back({"n", MetricType::kCounter, {}, {{10, Counter{1}}}});
+        }
+        auto w = (*store)->Write("r", d, std::to_string(t) + "-" + std::to_string(i), 2);
+        (w ? ok : refused)++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 319);
+  EXPECT_EQ(refused.load(), 1);
+  auto sum = (*store)->Summary("r");
+  ASSERT_TRUE(sum);
+  ASSERT_EQ(sum->size(), 1u);
+  EXPECT_EQ(std::get<Counter>((*sum)[0].total).value, 320);
+  EXPECT_EQ((*(*store)->Runs())[0].requests, 320u);
 }
 
 }  // namespace

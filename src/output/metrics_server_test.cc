@@ -1,12 +1,13 @@
 #include "volley/output/metrics_server.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <atomic>
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#include "fakes/raw_http.h"
 
 namespace volley::output {
 namespace {
@@ -20,10 +21,8 @@ std::unique_ptr<MetricsServer> StartOrDie(MetricsServer::RenderFn render) {
   return server ? std::move(*server) : nullptr;
 }
 
-httplib::Result Get(const MetricsServer& server, const std::string& path) {
-  httplib::Client client("127.0.0.1", server.port());
-  client.set_connection_timeout(5);
-  client.set_read_timeout(5);
+fakes::Reply Get(const MetricsServer& server, const std::string& path) {
+  fakes::LoopbackClient client(server.port());
   return client.Get(path.c_str());
 }
 
@@ -36,11 +35,11 @@ TEST(MetricsServer, ServesTheRenderedTextOnMetrics) {
   EXPECT_EQ(server->scrapes(), 0u);
 
   auto r = Get(*server, "/metrics");  // right after Start: the listener is ready
-  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "volley_up 1\n");
-  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
-  EXPECT_EQ(r->get_header_value("Connection"), "close");
+  EXPECT_EQ(r->Header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(r->Header("connection"), "close");
   EXPECT_EQ(server->scrapes(), 1u);
 
   r = Get(*server, "/metrics");  // rendered afresh for every scrape
@@ -69,7 +68,7 @@ TEST(MetricsServer, OtherPathsAre404AndNotScrapes) {
     ASSERT_TRUE(r) << path;
     EXPECT_EQ(r->status, 404) << path;
   }
-  httplib::Client client("127.0.0.1", server->port());
+  fakes::LoopbackClient client(server->port());
   auto post = client.Post("/metrics", "x", "text/plain");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 404);
@@ -79,7 +78,7 @@ TEST(MetricsServer, OtherPathsAre404AndNotScrapes) {
 TEST(MetricsServer, RequestBodiesAreBounded) {
   auto server = StartOrDie([] { return "x 1\n"; });
   ASSERT_NE(server, nullptr);
-  httplib::Client client("127.0.0.1", server->port());
+  fakes::LoopbackClient client(server->port());
   auto r = client.Post("/metrics", std::string(64 * 1024, 'x'), "text/plain");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -167,6 +166,56 @@ TEST(MetricsServer, BadAddressesAreRejected) {
   EXPECT_EQ(r.error().code, ErrorCode::kIo);
   EXPECT_NE(r.error().message.find("not an address of this host"), std::string::npos)
       << r.error().message;
+}
+
+// Issue 17: 500 connections trickling a header and 500 idle ones never delay a scrape;
+// each is closed at its deadline (shortened by the test).
+TEST(MetricsServer, SlowAndIdleClientsNeverStallAScrape) {
+  http::ServerOptions o = MetricsServer::DefaultHttpOptions();
+  o.header_timeout = seconds(2);
+  o.idle_timeout = seconds(3);
+  o.max_connections = 2000;
+  o.max_connections_per_peer = 2000;
+  auto started = MetricsServer::Start("127.0.0.1:0", [] { return "volley_up 1\n"; }, o);
+  ASSERT_TRUE(started) << started.error().message;
+  auto& server = *started;
+  fakes::SlowAttackOptions a;
+  a.header_timeout = seconds(2);
+  a.idle_timeout = seconds(3);
+  const auto report = fakes::RunSlowClientAttack(server->port(), [&] {
+    auto r = fakes::Fetch(server->port(), "GET", "/metrics", {}, "", seconds(10));
+    return r && r->status == 200 && r->body == "volley_up 1\n";
+  }, a);
+  std::printf("metrics %s\n", report.Describe().c_str());
+  EXPECT_EQ(report.connected, 1000);
+  EXPECT_EQ(report.slow_closed, 500);
+  EXPECT_EQ(report.idle_closed, 500);
+  EXPECT_EQ(report.early_closes, 0);
+  EXPECT_GT(report.probes, 0);
+  EXPECT_EQ(report.probes_answered, report.probes);
+  EXPECT_EQ(server->scrapes(), static_cast<uint64_t>(report.probes));
+}
+
+TEST(MetricsServer, ScrapeAnswersCloseAndLeakNoDescriptors) {
+  auto server = StartOrDie([] { return "x 1\n"; });
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(fakes::Fetch(server->port(), "GET", "/metrics"));
+  auto settled = [&] {  // the server's side of the connections closed too
+    for (int i = 0; i < 2000000 && server->stats().open != 0; ++i) std::this_thread::yield();
+    return server->stats().open == 0;
+  };
+  ASSERT_TRUE(settled());
+  const int fds = fakes::OpenFdCount();
+  for (int i = 0; i < 2000; ++i) {
+    fakes::RawConnection c(server->port());
+    ASSERT_TRUE(c.Send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto r = c.Read();
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->Header("connection"), "close");
+    ASSERT_TRUE(c.WaitClosed(seconds(20)));
+  }
+  ASSERT_TRUE(settled());
+  EXPECT_EQ(fakes::OpenFdCount(), fds);
 }
 
 }  // namespace

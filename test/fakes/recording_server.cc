@@ -1,50 +1,13 @@
 #include "fakes/recording_server.h"
 
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 
 namespace volley::fakes {
 
-RecordingServer::RecordingServer() {
-  server_.set_keep_alive_max_count(1000000);
-  // Headers and body go out in two writes: without TCP_NODELAY, Nagle and delayed ACKs
-  // would add up to 40 ms to every response with a body.
-  server_.set_tcp_nodelay(true);
-  // httplib serves each keep-alive connection on one pool thread for its whole life: the
-  // pool must be larger than the most connections a test opens (20).
-  server_.new_task_queue = [] { return new httplib::ThreadPool(48); };
-  auto handle = [this](const httplib::Request& req, httplib::Response& res) {
-    RecordedRequest r;
-    r.method = req.method;
-    r.path = req.path;
-    const size_t q = req.target.find('?');
-    if (q != std::string::npos) r.query = req.target.substr(q + 1);
-    for (const auto& [name, value] : req.headers) {
-      std::string lower = name;
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      r.headers[lower] = value;
-    }
-    r.body = req.body;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      requests_.push_back(r);
-    }
-    auto it = handlers_.find(req.path);
-    if (it == handlers_.end()) {
-      res.status = 404;
-      res.set_content("no handler", "text/plain");
-      return;
-    }
-    it->second(r, res);
-  };
-  server_.Get(".*", handle);
-  server_.Post(".*", handle);
-  server_.Put(".*", handle);
-  server_.Delete(".*", handle);
-  server_.Patch(".*", handle);
-}
+RecordingServer::RecordingServer() = default;
 
 RecordingServer::~RecordingServer() { Stop(); }
 
@@ -52,19 +15,52 @@ void RecordingServer::On(const std::string& path, Handler handler) {
   handlers_[path] = std::move(handler);
 }
 
-void RecordingServer::Start() {
-  port_ = server_.bind_to_any_port("127.0.0.1");
-  thread_ = std::thread([this] { server_.listen_after_bind(); });
-  // Debian's httplib has no wait_until_ready(): wait for the listen loop, bounded.
-  for (int i = 0; i < 5000 && !server_.is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+void RecordingServer::Handle(const http::Request& req, http::Response& res) {
+  RecordedRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  r.query = req.query;
+  for (const auto& [name, value] : req.headers.fields()) {
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    r.headers[lower] = value;
   }
+  r.body = req.body;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    requests_.push_back(r);
+  }
+  auto it = handlers_.find(req.path);
+  if (it == handlers_.end()) {
+    res.status = 404;
+    res.body = "no handler";
+    return;
+  }
+  FakeResponse answer;
+  it->second(r, answer);
+  res.status = answer.status;
+  res.content_type = answer.content_type;
+  res.body = std::move(answer.body);
+  for (auto& [k, v] : answer.headers) res.headers.Add(k, v);
+}
+
+void RecordingServer::Start() {
+  http::Router router;  // every method and path: the not-found handler records them all
+  router.SetNotFound([this](const http::Request& req, http::Response& res) { Handle(req, res); });
+  http::ServerOptions o;
+  o.name = "recording server";
+  o.worker_threads = 16;
+  o.max_body_bytes = 64u << 20;
+  o.shutdown_grace = std::chrono::milliseconds(500);
+  auto server = http::HttpServer::Start({"127.0.0.1", 0}, o, std::move(router));
+  ASSERT_TRUE(server) << server.error().message;
+  server_ = std::move(*server);
+  port_ = server_->port();
 }
 
 void RecordingServer::Stop() {
-  if (!thread_.joinable()) return;
-  server_.stop();
-  thread_.join();
+  if (server_) server_->Stop();
 }
 
 std::vector<RecordedRequest> RecordingServer::requests() const {

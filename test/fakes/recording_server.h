@@ -1,19 +1,33 @@
-// A loopback HTTP server (cpp-httplib) that records every request it receives and answers
+// A loopback HTTP server (volley's http::HttpServer) that records every request it receives and answers
 // with handlers the test installs: the witness of what the scenario executor really sent
 // (paths, query strings, headers, cookies, bodies).
 #pragma once
-
-#include <httplib.h>
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "volley/common/http_server.h"
+
 namespace volley::fakes {
+
+// What a handler answers: status, headers and a body with its type.
+struct FakeResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string content_type = "text/plain";
+  void set_header(const std::string& name, const std::string& value) {
+    headers.emplace_back(name, value);
+  }
+  void set_content(const std::string& text, const std::string& type) {
+    body = text;
+    content_type = type;
+  }
+};
 
 struct RecordedRequest {
   std::string method;
@@ -27,10 +41,11 @@ struct RecordedRequest {
   }
 };
 
-// Thread-safe: handlers run on the server's pool; tests read requests() after the run.
+// Thread-safe: handlers run on the server's worker threads (16: a handler may sleep);
+// tests read requests() after the run.
 class RecordingServer {
  public:
-  using Handler = std::function<void(const RecordedRequest&, httplib::Response&)>;
+  using Handler = std::function<void(const RecordedRequest&, FakeResponse&)>;
 
   RecordingServer();
   ~RecordingServer();
@@ -48,11 +63,12 @@ class RecordingServer {
   std::vector<RecordedRequest> requests_to(const std::string& path) const;
 
  private:
-  httplib::Server server_;
-  std::map<std::string, Handler> handlers_;
+  void Handle(const http::Request& req, http::Response& res);
+
+  std::map<std::string, Handler> handlers_;  // filled before Start()
   mutable std::mutex mu_;
   std::vector<RecordedRequest> requests_;  // guarded by mu_
-  std::thread thread_;
+  std::unique_ptr<http::HttpServer> server_;
   int port_ = 0;
 };
 

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <arpa/inet.h>
-#include <httplib.h>
+#include "volley/common/http_client.h"
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -116,10 +116,14 @@ class ClusterHarness {
 
   // GET /health/cluster of member `i`; nullopt while it does not answer.
   std::optional<json> Health(size_t i) {
-    httplib::Client c(members_[i].host, members_[i].http_port);
-    c.set_connection_timeout(1, 0);
-    c.set_read_timeout(2, 0);
-    auto res = c.Get("/health/cluster");
+    http::HttpClient client;
+    http::ClientRequest req;
+    req.method = "GET";
+    req.url = "http://" + members_[i].host + ":" + std::to_string(members_[i].http_port) +
+              "/health/cluster";
+    req.connect_timeout = std::chrono::seconds(1);
+    req.timeout = std::chrono::seconds(2);
+    auto res = client.Send(req);
     if (!res || res->status != 200) return std::nullopt;
     auto j = json::parse(res->body, nullptr, false);
     if (j.is_discarded()) return std::nullopt;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "fakes/raw_http.h"
 #include "integration/cluster_harness.h"
 
 namespace volley::testing {
@@ -163,9 +164,11 @@ TEST(ClusterProcess, WithoutClusterEnabledNoClusterPortIsOpened) {
                               ""},
                              env, &error);
   ASSERT_NE(p, nullptr) << error;
-  httplib::Client http("127.0.0.1", c[0].http_port);
+  volley::fakes::LoopbackClient http(c[0].http_port);
   ASSERT_TRUE(PollUntil([&] { return static_cast<bool>(http.Get("/ready")); }, kForm));
-  EXPECT_EQ(http.Get("/health/cluster")->status, 404);
+  auto missing = http.Get("/health/cluster");
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(missing->status, 404);
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;

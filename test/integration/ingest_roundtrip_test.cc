@@ -1,8 +1,8 @@
 // volley's cloud output against volley's own ingest service, both as real processes on
 // 127.0.0.1: what the ingest stored equals the run's own final report (counts exactly,
 // percentiles from the same merged histograms).
-#include <httplib.h>
 
+#include "fakes/raw_http.h"
 #include "integration/cli_harness.h"
 
 namespace volley {
@@ -61,7 +61,7 @@ TEST(IngestRoundTrip, StoredTotalsEqualTheRunsOwnReport) {
   const json report = ParseJson(ReadFile(summary_path));
   ASSERT_EQ(report.value("requests_total", 0), 3000);
 
-  httplib::Client c("127.0.0.1", ingest.port);
+  fakes::LoopbackClient c(ingest.port);
   auto runs = c.Get("/v1/runs");
   ASSERT_TRUE(runs && runs->status == 200);
   const json listed = ParseJson(runs->body);

@@ -4,7 +4,7 @@
 // their interval, and Stop must return by its deadline.
 #include <gtest/gtest.h>
 
-#include "test_receiver.h"
+#include "fakes/otlp_test_receiver.h"
 #include "volley/config/env.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/collector.h"

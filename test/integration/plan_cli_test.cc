@@ -1,10 +1,10 @@
 // Process-level tests of plans: `volley validate`, plans run by `volley run` (thresholds and
 // their exit code), the example plans, and `volley node`'s control API. All on 127.0.0.1.
-#include <httplib.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "fakes/raw_http.h"
 #include "integration/cli_harness.h"
 
 #ifndef VOLLEY_SOURCE_DIR
@@ -142,13 +142,24 @@ struct Node {
   int port = 0;
 };
 
-::testing::AssertionResult StartNode(Node* n) {
+// The node's environment: CleanEnv without the access variables either (not in EnvVarDocs).
+Env NodeEnv(std::map<std::string, std::string> set = {}) {
+  set.emplace("CLUSTER_NODE_ID", "n1");
+  set.emplace("CLUSTER_REGION", "eu");
+  Env env = CleanEnv(std::move(set));
+  for (const char* name : {"VOLLEY_API_TOKEN", "VOLLEY_INSECURE"}) {
+    if (!env.set.count(name)) env.unset.emplace_back(name);
+  }
+  return env;
+}
+
+::testing::AssertionResult StartNode(Node* n, const std::string& listen = "127.0.0.1:0",
+                                     const Env& env = NodeEnv()) {
   std::string error;
-  n->proc = Subprocess::Spawn(
-      Argv({"node", "--listen", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"}),
-      CleanEnv({{"CLUSTER_NODE_ID", "n1"}, {"CLUSTER_REGION", "eu"}}), &error);
+  n->proc = Subprocess::Spawn(Argv({"node", "--listen", listen, "--metrics-addr", "127.0.0.1:0"}),
+                              env, &error);
   if (!n->proc) return ::testing::AssertionFailure() << error;
-  static const std::regex kListening(R"(control API on http://127\.0\.0\.1:(\d+))");
+  static const std::regex kListening(R"(control API on http://[0-9.]+:(\d+))");
   auto up = [](const std::string& text) { return std::regex_search(text, kListening); };
   if (!n->proc->WaitForStderr(up, kQuick)) {
     return ::testing::AssertionFailure() << n->proc->Diagnostics();
@@ -160,7 +171,7 @@ struct Node {
   return ::testing::AssertionSuccess();
 }
 
-json Health(httplib::Client& c) {
+json Health(fakes::LoopbackClient& c) {
   auto r = c.Get("/health");
   return r && r->status == 200 ? ParseJson(r->body) : json();
 }
@@ -170,8 +181,7 @@ TEST(NodeCli, ControlApiStartsReplacesAndStopsTests) {
   ASSERT_TRUE(StartTarget({"--threads", "1"}, &target));
   Node node;
   ASSERT_TRUE(StartNode(&node));
-  httplib::Client c("127.0.0.1", node.port);
-  c.set_read_timeout(10, 0);
+  fakes::LoopbackClient c(node.port);
   auto ready = c.Get("/ready");
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 200);
@@ -236,6 +246,63 @@ scenarios: [{name: S, steps: [{request: {path: /}}]}]
   node.proc->Signal(SIGTERM);
   EXPECT_TRUE(node.proc->Wait(kQuick).Exited(0)) << node.proc->Diagnostics();
   EXPECT_NE(node.proc->Stdout().find("requests"), std::string::npos);
+}
+
+// Issue 17, "no open relay": off loopback without a token the node does not start.
+TEST(NodeCli, RefusesToListenOffLoopbackWithoutAToken) {
+  Outcome o = RunVolley({"node", "--listen", "0.0.0.0:0", "--metrics-addr", ""}, NodeEnv());
+  EXPECT_TRUE(o.status.Exited(2)) << o.Diagnostics();
+  for (const char* fix : {"VOLLEY_API_TOKEN=", "--listen 127.0.0.1", "VOLLEY_INSECURE=true"}) {
+    EXPECT_NE(o.err.find(fix), std::string::npos) << fix << "\n" << o.Diagnostics();
+  }
+  // VOLLEY_INSECURE=true accepts the risk.
+  Node node;
+  ASSERT_TRUE(StartNode(&node, "0.0.0.0:0", NodeEnv({{"VOLLEY_INSECURE", "true"}})));
+  node.proc->Signal(SIGTERM);
+  EXPECT_TRUE(node.proc->Wait(kQuick).Exited(0)) << node.proc->Diagnostics();
+}
+
+TEST(NodeCli, WithATokenPostConfigNeedsIt) {
+  Target refused_target, started_target;
+  ASSERT_TRUE(StartTarget({"--threads", "1"}, &refused_target));
+  ASSERT_TRUE(StartTarget({"--threads", "1"}, &started_target));
+  const std::string token = "tok-5f1c9a";
+  Node node;
+  ASSERT_TRUE(StartNode(&node, "0.0.0.0:0", NodeEnv({{"VOLLEY_API_TOKEN", token}})));
+  auto plan = [](const Target& t) {
+    return R"(version: "1.0"
+config: {baseUrl: ")" + t.Url() + R"(", duration: 60s, workers: 1}
+load: {model: rps, target: 50}
+scenarios: [{name: S, steps: [{request: {path: /}}]}]
+)";
+  };
+  for (const std::vector<std::string>& auth :
+       {std::vector<std::string>{}, {"Authorization: Bearer tok-5f1c9b"}}) {
+    auto r = fakes::Fetch(node.port, "POST", "/config", auth, plan(refused_target));
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 401) << r->body;
+  }
+  auto health = [&] {
+    auto r = fakes::Fetch(node.port, "GET", "/health");  // open without the token
+    return r && r->status == 200 ? ParseJson(r->body) : json();
+  };
+  EXPECT_EQ(health().value("node_state", ""), "idle");
+  auto ok = fakes::Fetch(node.port, "POST", "/config", {"Authorization: Bearer " + token},
+                         plan(started_target));
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  EXPECT_TRUE(PollUntil([&] { return health().value("rps", 0.0) > 0; }, kQuick));
+  auto stop = fakes::Fetch(node.port, "POST", "/stop", {"Authorization: Bearer " + token});
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(stop->status, 200);
+  node.proc->Signal(SIGTERM);
+  EXPECT_TRUE(node.proc->Wait(kQuick).Exited(0)) << node.proc->Diagnostics();
+  EXPECT_EQ(node.proc->Stderr().find(token), std::string::npos) << "the token is logged";
+  json refused_stats, started_stats;
+  StopTarget(refused_target, &refused_stats);
+  StopTarget(started_target, &started_stats);
+  EXPECT_EQ(refused_stats.value("requests", -1), 0) << refused_stats.dump();
+  EXPECT_GT(started_stats.value("requests", 0), 0) << started_stats.dump();
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 // volley's own final numbers. Skipped when /usr/bin/prometheus is not installed.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -21,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "fakes/raw_http.h"
 #include "integration/subprocess.h"
 #include "volley/config/env.h"
 #include "volley/engine/engine.h"
@@ -107,8 +107,8 @@ class PrometheusServer {
       const bool ready = PollUntil(
           [&] {
             if (!p->process_->running()) return true;
-            httplib::Client c("127.0.0.1", p->port_);
-            c.set_connection_timeout(1);
+            fakes::LoopbackClient c(p->port_);
+            c.set_timeout(std::chrono::milliseconds(1000));
             auto r = c.Get("/-/ready");
             return r && r->status == 200;
           },
@@ -126,9 +126,8 @@ class PrometheusServer {
 
   // The instant vector of `promql` as (labels, value) pairs; nullopt when the API fails.
   std::optional<std::vector<std::pair<nlohmann::json, double>>> Query(const std::string& promql) {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_connection_timeout(2);
-    c.set_read_timeout(5);
+    fakes::LoopbackClient c(port_);
+    c.set_timeout(std::chrono::milliseconds(5000));
     auto r = c.Get(("/api/v1/query?query=" + UrlEncode(promql)).c_str());
     if (!r || r->status != 200) return std::nullopt;
     auto j = nlohmann::json::parse(r->body, nullptr, false);
@@ -273,7 +272,7 @@ TEST(PrometheusScrape, RealPrometheusSeesVolleysFinalNumbers) {
 
   // The endpoint's own output after a real run passes promtool's checks (when installed).
   if (access("/usr/bin/promtool", X_OK) == 0) {
-    httplib::Client c("127.0.0.1", server.port());
+    fakes::LoopbackClient c(server.port());
     auto body = c.Get("/metrics");
     ASSERT_TRUE(body && body->status == 200);
     TempDir dir;

@@ -21,6 +21,7 @@ namespace volley {
 namespace {
 
 namespace names = metrics::names;
+using fakes::FakeResponse;
 using fakes::RecordedRequest;
 using fakes::RecordingServer;
 
@@ -48,16 +49,16 @@ double Count(const metrics::Snapshot& s, const char* name, const metrics::Labels
 
 TEST(Scenario, SubstitutesExtractedValuesIntoPathQueryHeadersAndBody) {
   RecordingServer server;
-  server.On("/login", [](const RecordedRequest&, httplib::Response& res) {
+  server.On("/login", [](const RecordedRequest&, FakeResponse& res) {
     res.set_header("X-Auth", "h9");
     res.set_header("Set-Cookie", "session=s1; Path=/");
     res.set_content(R"({"token":"abc 123","items":[{"id":7},{"id":8}],"n":{"k":"v"}})",
                     "application/json");
   });
-  server.On("/items/7", [](const RecordedRequest&, httplib::Response& res) {
+  server.On("/items/7", [](const RecordedRequest&, FakeResponse& res) {
     res.set_content("Transaction ID: 4242", "text/plain");
   });
-  server.On("/done/4242", [](const RecordedRequest&, httplib::Response& res) {
+  server.On("/done/4242", [](const RecordedRequest&, FakeResponse& res) {
     res.set_content("ok", "text/plain");
   });
   server.Start();
@@ -113,12 +114,12 @@ scenarios:
 TEST(Scenario, CookiesArePerUser) {
   RecordingServer server;
   std::atomic<int> next{0};
-  server.On("/login", [&](const RecordedRequest&, httplib::Response& res) {
+  server.On("/login", [&](const RecordedRequest&, FakeResponse& res) {
     const int uid = next++;
     res.set_header("Set-Cookie", "uid=" + std::to_string(uid));
     res.set_content("{\"uid\":" + std::to_string(uid) + "}", "application/json");
   });
-  server.On("/me", [](const RecordedRequest&, httplib::Response& res) { res.status = 200; });
+  server.On("/me", [](const RecordedRequest&, FakeResponse& res) { res.status = 200; });
   server.Start();
   const char* yaml = R"yaml(version: "1.0"
 config: {baseUrl: "${BASE}", duration: 20s}
@@ -139,11 +140,11 @@ scenarios:
 
 TEST(Scenario, AssertionsAreCountedPerStepAndDoNotStopTheUser) {
   RecordingServer server;
-  server.On("/a", [](const RecordedRequest&, httplib::Response& res) {
+  server.On("/a", [](const RecordedRequest&, FakeResponse& res) {
     res.set_header("X-Request-ID", "r1");
     res.set_content(R"({"ok":true,"name":"id-17","n":1})", "application/json");
   });
-  server.On("/b", [](const RecordedRequest&, httplib::Response& res) { res.status = 404; });
+  server.On("/b", [](const RecordedRequest&, FakeResponse& res) { res.status = 404; });
   server.Start();
   const char* yaml = R"yaml(version: "1.0"
 config: {baseUrl: "${BASE}", duration: 20s}
@@ -191,7 +192,7 @@ scenarios:
 TEST(Scenario, WeightsHoldWithinStatisticalBounds) {
   RecordingServer server;
   for (const char* p : {"/a", "/b", "/c"}) {
-    server.On(p, [](const RecordedRequest&, httplib::Response& res) { res.status = 200; });
+    server.On(p, [](const RecordedRequest&, FakeResponse& res) { res.status = 200; });
   }
   server.Start();
   const char* yaml = R"yaml(version: "1.0"
@@ -219,7 +220,7 @@ std::string WriteFile(const std::string& name, const std::string& text) {
 
 TEST(Scenario, SequentialDataGivesEachRowOnceThenStopsTheUsers) {
   RecordingServer server;
-  server.On("/u", [](const RecordedRequest&, httplib::Response& res) { res.status = 200; });
+  server.On("/u", [](const RecordedRequest&, FakeResponse& res) { res.status = 200; });
   server.Start();
   std::string csv = "user,pass\n";
   for (int i = 0; i < 10; ++i) csv += "u" + std::to_string(i) + ",\"p,\"\"" + std::to_string(i) + "\"\n";
@@ -247,8 +248,8 @@ scenarios:
 
 TEST(Scenario, CycleDataWrapsAroundInOrderAndRandomStaysInTheFile) {
   RecordingServer server;
-  server.On("/c", [](const RecordedRequest&, httplib::Response& res) { res.status = 200; });
-  server.On("/r", [](const RecordedRequest&, httplib::Response& res) { res.status = 200; });
+  server.On("/c", [](const RecordedRequest&, FakeResponse& res) { res.status = 200; });
+  server.On("/r", [](const RecordedRequest&, FakeResponse& res) { res.status = 200; });
   server.Start();
   const std::string json = WriteFile(
       "rows.json", R"([{"id": 1, "tag": "x"}, {"id": 2, "tag": "y"}, {"id": 3, "tag": "z"}])");
@@ -283,7 +284,7 @@ TEST(Scenario, ThinkTimeSeparatesSteps) {
   std::mutex mu;
   std::map<std::string, Nanos> first_seen;
   std::vector<Nanos> gaps;
-  server.On("/one", [&](const RecordedRequest&, httplib::Response& res) {
+  server.On("/one", [&](const RecordedRequest&, FakeResponse& res) {
     const std::string id = std::to_string(next++);
     {
       std::lock_guard<std::mutex> lock(mu);
@@ -291,7 +292,7 @@ TEST(Scenario, ThinkTimeSeparatesSteps) {
     }
     res.set_content("{\"id\":\"" + id + "\"}", "application/json");
   });
-  server.On("/two", [&](const RecordedRequest& r, httplib::Response& res) {
+  server.On("/two", [&](const RecordedRequest& r, FakeResponse& res) {
     std::lock_guard<std::mutex> lock(mu);
     gaps.push_back(MonotonicNow() - first_seen[r.Header("x-id")]);
     res.status = 200;
@@ -323,10 +324,10 @@ scenarios:
 TEST(Scenario, UndefinedVariableAtRunTimeIsAnOtherErrorAndRetriesRecover) {
   RecordingServer server;
   std::atomic<int> flaky{0};
-  server.On("/empty", [](const RecordedRequest&, httplib::Response& res) {
+  server.On("/empty", [](const RecordedRequest&, FakeResponse& res) {
     res.set_content("{}", "application/json");
   });
-  server.On("/flaky", [&](const RecordedRequest&, httplib::Response& res) {
+  server.On("/flaky", [&](const RecordedRequest&, FakeResponse& res) {
     res.status = flaky++ % 3 == 2 ? 200 : 503;  // two 503s, then a 200
   });
   server.Start();
@@ -356,11 +357,11 @@ scenarios:
 
 TEST(Scenario, PerScenarioTimeoutApplies) {
   RecordingServer server;
-  server.On("/slow", [](const RecordedRequest&, httplib::Response& res) {
+  server.On("/slow", [](const RecordedRequest&, FakeResponse& res) {
     std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the server is slow
     res.status = 200;
   });
-  server.On("/fast", [](const RecordedRequest&, httplib::Response& res) { res.status = 200; });
+  server.On("/fast", [](const RecordedRequest&, FakeResponse& res) { res.status = 200; });
   server.Start();
   const char* yaml = R"yaml(version: "1.0"
 config: {baseUrl: "${BASE}", duration: 20s, timeout: 10s}
@@ -376,8 +377,8 @@ scenarios:
 
 TEST(Scenario, OpenModelArrivalsAreScenarioIterations) {
   RecordingServer server;
-  server.On("/x", [](const RecordedRequest&, httplib::Response& res) { res.status = 200; });
-  server.On("/y", [](const RecordedRequest&, httplib::Response& res) { res.status = 200; });
+  server.On("/x", [](const RecordedRequest&, FakeResponse& res) { res.status = 200; });
+  server.On("/y", [](const RecordedRequest&, FakeResponse& res) { res.status = 200; });
   server.Start();
   const char* yaml = R"yaml(version: "1.0"
 config: {baseUrl: "${BASE}", duration: 2s, workers: 20}
@@ -401,7 +402,7 @@ scenarios:
 // varying rate: 0 -> 100/s over 1 s, then 100/s for 1 s is 50 + 100 = 150 iterations.
 TEST(Scenario, StagesModelArrivalsAreScenarioIterations) {
   RecordingServer server;
-  server.On("/s", [](const RecordedRequest&, httplib::Response& res) { res.status = 200; });
+  server.On("/s", [](const RecordedRequest&, FakeResponse& res) { res.status = 200; });
   server.Start();
   const char* yaml = R"yaml(version: "1.0"
 config: {baseUrl: "${BASE}", duration: 2s, workers: 20}

@@ -20,8 +20,11 @@ struct BodyLimits {
 };
 
 // A v2 body: snappy block -> metrics.MetricSet -> validated values (wire::k6's checks),
-// then Normalize(). Errors are kProtocol with a message for the client.
-Result<wire::k6::MetricSetData> DecodeV2Body(std::string_view body, const BodyLimits& limits);
+// then Normalize(). Errors are kProtocol with a message for the client. With `report`,
+// validation is per series (wire::k6::DecodeMetricSet with a DecodeReport): bad series are
+// left out and named there, k6's swapped gauge min/max repaired.
+Result<wire::k6::MetricSetData> DecodeV2Body(std::string_view body, const BodyLimits& limits,
+                                             wire::k6::DecodeReport* report = nullptr);
 
 // A v1 JSON body -> the same model, then Normalize(). Each sample lands in the bucket of
 // its whole second (floor(time / 1e6)). Interpretation (k6_v1.h): Point and Points are

@@ -52,6 +52,14 @@ struct RunInfo {
   uint32_t aggregation_period_s = 0;
   uint64_t series = 0;
   uint64_t points = 0;  // stored (series, time) values
+  uint64_t repaired = 0;  // values repaired on the way in (k6's swapped gauge min/max)
+  uint64_t refused = 0;   // series refused on the way in (the rest of their batch stored)
+};
+
+// What decoding a batch repaired or refused, added to the run's figures by Write().
+struct BatchRepairs {
+  uint64_t repaired_values = 0;
+  uint64_t refused_series = 0;
 };
 
 struct WriteResult {
@@ -89,9 +97,11 @@ class Store {
   // the run, nothing changes and the result says duplicate; otherwise the key is recorded
   // with the data. Errors: kInvalidArgument when the batch conflicts with what is stored
   // (a metric stored with another type, a trend with another resolution: the message
-  // names it; nothing is written); kIo for SQLite failures (rolled back).
+  // names it; nothing is written); kIo for SQLite failures (rolled back). `repairs` is
+  // added to the run's repaired/refused figures (not for a duplicate).
   Result<WriteResult> Write(std::string_view run, const wire::k6::MetricSetData& batch,
-                            std::string_view idempotency_key, int64_t now_ms);
+                            std::string_view idempotency_key, int64_t now_ms,
+                            BatchRepairs repairs = {});
 
   // Every run, newest update first.
   Result<std::vector<RunInfo>> Runs();

@@ -1,5 +1,5 @@
 // The Prometheus pull endpoint (DESIGN.md §6, --metrics-addr / METRICS_ADDR): an HTTP
-// server on its own threads (cpp-httplib) that answers `GET /metrics` with whatever a
+// server on its own threads (volley's http::HttpServer) that answers `GET /metrics` with whatever a
 // render callback returns, typically RenderPrometheus(collector.Cumulative(), options).
 #pragma once
 
@@ -9,14 +9,10 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "volley/common/clock.h"
+#include "volley/common/http_server.h"
 #include "volley/common/result.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace volley::output {
 
@@ -26,17 +22,16 @@ namespace volley::output {
 //
 // What it serves: `GET /metrics` (and HEAD) answers 200 with the callback's text and
 // `Content-Type: text/plain; version=0.0.4; charset=utf-8`; every other path 404, other
-// methods on /metrics 404 too (cpp-httplib routes by method). A callback that throws gives
-// a 500. Requests are bounded: request line and headers by cpp-httplib's 8 KiB limits, a
-// body by 4 KiB (longer: 413). Every answer closes its connection (a scrape a few seconds
-// apart gains nothing from keep-alive, and Stop() then never waits for idle connections);
-// a connection that sends nothing is dropped after 2 s, a stalled read or write after 5 s.
+// methods on /metrics 404 too. A callback that throws gives a 500. Requests are bounded:
+// request line and headers by 8 KiB (431), a body by 4 KiB (longer: 413). Every answer
+// closes its connection (a scrape a few seconds apart gains nothing from keep-alive, and
+// Stop() then never waits for idle connections); a connection that sends nothing is
+// dropped after 2 s, a header not complete after 5 s, a stalled read or write after 5 s.
+// Any number of slow or idle clients cost memory, never a scrape (up to 1024 connections,
+// 256 per peer address; 503 above).
 //
-// The listening socket has SO_REUSEADDR but not SO_REUSEPORT (cpp-httplib's default), so a
-// second process asking for a port in use gets an error instead of silently sharing it.
-//
-// Writes to a peer that has gone away may raise SIGPIPE: the process must ignore SIGPIPE
-// (the volley CLI does).
+// The listening socket has SO_REUSEADDR but not SO_REUSEPORT, so a second process asking
+// for a port in use gets an error instead of silently sharing it.
 class MetricsServer {
  public:
   // Called once per scrape on one of the server's own threads (a small pool; never the
@@ -53,6 +48,11 @@ class MetricsServer {
   // naming the address, the reason (address in use, permission denied, not a local
   // address) and the fix; kInternal if a thread cannot be started.
   static Result<std::unique_ptr<MetricsServer>> Start(const std::string& addr, RenderFn render);
+  // The same with other deadlines and limits (tests shorten them).
+  static Result<std::unique_ptr<MetricsServer>> Start(const std::string& addr, RenderFn render,
+                                                      http::ServerOptions options);
+  // The defaults described above.
+  static http::ServerOptions DefaultHttpOptions();
 
   // Stop()s.
   ~MetricsServer();
@@ -60,8 +60,9 @@ class MetricsServer {
   MetricsServer& operator=(const MetricsServer&) = delete;
 
   // The bound port (the ephemeral one when `addr` asked for port 0) and host literal.
-  uint16_t port() const { return port_; }
-  const std::string& host() const { return host_; }
+  uint16_t port() const { return server_->port(); }
+  const std::string& host() const { return server_->host(); }
+  http::HttpServer::Stats stats() const { return server_->stats(); }
 
   // Scrapes so far: GET (or HEAD) /metrics requests whose render call has begun. Counting at the
   // start of the call means that a scrape counted after the caller read scrapes() == n rendered
@@ -83,9 +84,7 @@ class MetricsServer {
 
   // Immutable after Start().
   const RenderFn render_;
-  std::unique_ptr<httplib::Server> server_;
-  std::string host_;
-  uint16_t port_ = 0;
+  std::unique_ptr<http::HttpServer> server_;
 
   std::mutex render_mu_;  // serialises render_ calls
 
@@ -94,9 +93,6 @@ class MetricsServer {
   uint64_t scrapes_ = 0;        // guarded by mu_
   bool stopped_ = false;        // guarded by mu_
 
-  std::mutex stop_mu_;   // serialises Stop()
-  std::thread thread_;   // the accept loop; guarded by stop_mu_ after Start()
-  bool joined_ = false;  // guarded by stop_mu_
 };
 
 }  // namespace volley::output

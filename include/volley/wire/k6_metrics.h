@@ -103,6 +103,24 @@ struct DecodeLimits {
 // DecodeMetricSet with explicit limits; exceeding one is a kProtocol error naming it.
 Result<MetricSetData> DecodeMetricSet(std::string_view bytes, const DecodeLimits& limits);
 
+// What a per-series decode (below) did besides decoding: what it refused and what it
+// repaired, each entry naming where ("metrics[14] \"vus\" time_series[0] values[0]: ...").
+struct DecodeReport {
+  static constexpr size_t kMaxNotes = 20;  // entries kept of each list; the counts go on
+  std::vector<std::string> refused;        // series left out, with the reason
+  std::vector<std::string> repaired;       // values changed, with what was done
+  size_t refused_series = 0;
+  size_t repaired_values = 0;
+};
+
+// Per-series decoding, for a receiver that must not lose a batch to one bad series: a
+// series with an invalid value, or every series of a metric of an unknown type, is left
+// out and named in `report`; a gauge value with min > max (k6 v0.45 to its April 2026 fix
+// sends every gauge so) has them swapped and is counted as repaired. Broken wire format and
+// the limits still fail the whole body (kProtocol).
+Result<MetricSetData> DecodeMetricSet(std::string_view bytes, const DecodeLimits& limits,
+                                      DecodeReport* report);
+
 // The protocol version this codec speaks (the K6-Metrics-Protocol-Version header).
 inline constexpr std::string_view kProtocolVersion = "2.0";
 

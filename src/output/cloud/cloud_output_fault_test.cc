@@ -8,7 +8,7 @@
 #include <atomic>
 
 #include "cloud_test_util.h"
-#include "fake_ingest.h"
+#include "fakes/fake_ingest.h"
 #include "volley/output/cloud_output.h"
 
 namespace volley::output {

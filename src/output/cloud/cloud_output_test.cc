@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "cloud_test_util.h"
-#include "fake_ingest.h"
+#include "fakes/fake_ingest.h"
 
 namespace volley::output {
 namespace {

@@ -1,7 +1,5 @@
 #include "pusher.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <cstdio>
 
@@ -9,15 +7,6 @@ namespace volley::output::cloud {
 namespace {
 
 constexpr size_t kMaxAnswerBytes = 16 * 1024;
-
-void SetTimeouts(httplib::Client& client, Nanos timeout) {
-  const int64_t us = std::max<int64_t>(timeout.count() / 1000, 1000);
-  const time_t sec = static_cast<time_t>(us / 1'000'000);
-  const time_t usec = static_cast<time_t>(us % 1'000'000);
-  client.set_connection_timeout(sec, usec);
-  client.set_read_timeout(sec, usec);
-  client.set_write_timeout(sec, usec);
-}
 
 }  // namespace
 
@@ -41,45 +30,35 @@ std::string IdempotencyKey(uint64_t rng_value) {
 }
 
 HttpPusher::HttpPusher(const CloudConfig& config)
-    : config_(config),
-      path_(config.PushPath()),
-      client_(std::make_unique<httplib::Client>(config.scheme_host_port)) {
-  client_->set_keep_alive(true);
-}
+    : config_(config), url_(config.scheme_host_port + config.PushPath()) {}
 
 HttpPusher::~HttpPusher() = default;
 
 Verdict HttpPusher::Push(const PushRequest& request, Nanos timeout) {
-  if (MonotonicNow() - last_used_ > kMaxIdle) client_->stop();  // closes an idle connection
-  SetTimeouts(*client_, timeout);
-  httplib::Request req;
-  req.method = "POST";
-  req.path = path_;
-  for (const auto& [k, v] : PushHeaders(config_, request.idempotency_key))
-    req.headers.emplace(k, v);
-  req.headers.emplace("Content-Type",
-                      config_.api_version == 2 ? "application/x-protobuf" : "application/json");
+  http::ClientRequest req;
+  req.url = url_;
+  for (const auto& [k, v] : PushHeaders(config_, request.idempotency_key)) req.headers.Add(k, v);
+  req.headers.Add("Content-Type",
+                  config_.api_version == 2 ? "application/x-protobuf" : "application/json");
   req.body = request.body;
+  req.timeout = timeout;
+  req.connect_timeout = timeout;
   // The answer's body only matters for its JSON error: keep the first bytes, so a hostile
   // or broken server cannot make the output hold a large body.
-  std::string answer;
-  req.content_receiver = [&answer](const char* data, size_t len, uint64_t, uint64_t) {
-    if (answer.size() < kMaxAnswerBytes) {
-      answer.append(data, std::min(len, kMaxAnswerBytes - answer.size()));
-    }
-    return true;
-  };
-  auto res = client_->send(req);
+  req.max_response_bytes = kMaxAnswerBytes;
+  req.truncate_response = true;
+  req.fresh_connection = MonotonicNow() - last_used_ > kMaxIdle;
+  auto res = client_.Send(req);
   last_used_ = MonotonicNow();
   if (!res) {
     Verdict v;
     v.kind = Verdict::kRetry;
-    v.what = "transport: " + httplib::to_string(res.error());
+    v.what = "transport: " + res.error().message;
     return v;
   }
-  return ClassifyResponse(res->status, answer, res->get_header_value("Retry-After"));
+  return ClassifyResponse(res->status, res->body, std::string(res->headers.Get("Retry-After")));
 }
 
-void HttpPusher::Interrupt() { client_->stop(); }
+void HttpPusher::Interrupt() { client_.Cancel(); }
 
 }  // namespace volley::output::cloud

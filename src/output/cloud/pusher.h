@@ -1,5 +1,5 @@
 // One HTTP sender of the cloud output: builds the request of the spec's headers, posts it
-// with cpp-httplib and says what the answer means for the batch.
+// with http::HttpClient (libcurl) and says what the answer means for the batch.
 #pragma once
 
 #include <map>
@@ -10,10 +10,7 @@
 #include "outbox.h"
 #include "response.h"
 #include "volley/common/clock.h"
-
-namespace httplib {
-class Client;
-}
+#include "volley/common/http_client.h"
 
 namespace volley::output::cloud {
 
@@ -28,12 +25,11 @@ std::multimap<std::string, std::string> PushHeaders(const CloudConfig& config,
 // A new idempotency key: 16 lowercase hex characters from `rng_value`.
 std::string IdempotencyKey(uint64_t rng_value);
 
-// Owns one keep-alive connection, closed before a request when it has been idle for more
-// than kMaxIdle (real time): servers close idle connections (cpp-httplib after 5 s), and
-// a request on a connection the server has just closed fails for nothing. Push() is called
-// by one sender thread at a time;
-// Interrupt() may be called from any thread to end a Push() in progress early (it then
-// returns a kRetry transport error).
+// Owns one keep-alive connection, not reused for a request when it has been idle for more
+// than kMaxIdle (real time): servers close idle connections, and a request on a
+// connection the server has just closed fails for nothing. Push() is called by one sender
+// thread at a time; Interrupt() may be called from any thread to end a Push() in progress
+// early (it then returns a kRetry transport error, as does every later Push()).
 class HttpPusher {
  public:
   explicit HttpPusher(const CloudConfig& config);
@@ -43,14 +39,14 @@ class HttpPusher {
 
   static constexpr Nanos kMaxIdle = std::chrono::milliseconds(900);
 
-  // One attempt with `timeout` for connecting, and for each read and write.
+  // One attempt with `timeout` for the whole exchange (connecting included).
   Verdict Push(const PushRequest& request, Nanos timeout);
   void Interrupt();
 
  private:
   const CloudConfig& config_;  // owned by the output, outlives this
-  const std::string path_;
-  std::unique_ptr<httplib::Client> client_;
+  const std::string url_;
+  http::HttpClient client_;
   Nanos last_used_{0};  // MonotonicNow() at the end of the last Push()
 };
 

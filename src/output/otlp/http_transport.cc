@@ -1,86 +1,54 @@
-// OTLP/HTTP over cpp-httplib (see otlp_transport.h).
-#include <httplib.h>
+// OTLP/HTTP over http::HttpClient (see otlp_transport.h).
 #include <zlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <utility>
 
 #include "otlp_transport.h"
+#include "volley/common/http_client.h"
 
 namespace volley::output {
 namespace {
 
 constexpr Nanos kMaxConnectTimeout = std::chrono::seconds(3);
 
-// (seconds, microseconds) of a positive duration, at least 1 ms.
-std::pair<time_t, time_t> SecUsec(Nanos d) {
-  const auto us = std::max<int64_t>(1000, d.count() / 1000);
-  return {static_cast<time_t>(us / 1'000'000), static_cast<time_t>(us % 1'000'000)};
-}
-
 class HttpTransport final : public OtlpTransport {
  public:
-  HttpTransport(const OtlpSettings& settings, OtlpUrlParts url)
-      : url_(std::move(url)), client_(url_.scheme_host_port), gzip_(settings.gzip) {
-    for (const auto& [k, v] : settings.headers) headers_.emplace(k, v);
-    client_.set_keep_alive(true);
+  HttpTransport(const OtlpSettings& settings, std::string url)
+      : url_(std::move(url)), gzip_(settings.gzip) {
+    for (const auto& [k, v] : settings.headers) headers_.Add(k, v);
   }
 
   Result<OtlpHttpReply> Post(const std::string& body, Nanos timeout) override {
-    if (canceled_.load()) return MakeError(ErrorCode::kIo, "cancelled (the output is stopping)");
-    const auto [sec, usec] = SecUsec(timeout);
-    const auto [csec, cusec] = SecUsec(std::min(timeout, kMaxConnectTimeout));
-    client_.set_connection_timeout(csec, cusec);
-    client_.set_read_timeout(sec, usec);
-    client_.set_write_timeout(sec, usec);
-
-    httplib::Request req;
-    req.method = "POST";
-    req.path = url_.path;
+    http::ClientRequest req;
+    req.url = url_;
     req.headers = headers_;
-    req.set_header("Content-Type", "application/x-protobuf");
-    if (gzip_) req.set_header("Content-Encoding", "gzip");
+    req.headers.Set("Content-Type", "application/x-protobuf");
+    if (gzip_) req.headers.Set("Content-Encoding", "gzip");
     req.body = body;
-    OtlpHttpReply reply;
-    bool too_long = false;
-    req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-      if (reply.body.size() + n > kMaxResponseBytes) {
-        too_long = true;
-        return false;
-      }
-      reply.body.append(data, n);
-      return true;
-    };
-    httplib::Response res;
-    httplib::Error error = httplib::Error::Success;
-    if (!client_.send(req, res, error)) {
-      if (too_long) {
-        return MakeError(ErrorCode::kProtocol, "response body longer than 4 MiB");
-      }
-      if (canceled_.load()) return MakeError(ErrorCode::kIo, "cancelled (the output is stopping)");
-      const ErrorCode code =
-          error == httplib::Error::ConnectionTimeout ? ErrorCode::kTimeout : ErrorCode::kIo;
-      std::string what = httplib::to_string(error);
-      if (error == httplib::Error::Read) what += " (no answer in time, or the connection closed)";
-      return MakeError(code, what);
+    req.timeout = timeout;
+    req.connect_timeout = std::min(timeout, kMaxConnectTimeout);
+    req.max_response_bytes = kMaxResponseBytes;
+    auto res = client_.Send(req);
+    if (!res) {
+      Error e = res.error();
+      if (e.code == ErrorCode::kTls || e.code == ErrorCode::kInvalidArgument) e.code = ErrorCode::kIo;
+      return tl::unexpected(e);
     }
-    reply.status = res.status;
-    reply.retry_after = res.get_header_value("Retry-After");
+    OtlpHttpReply reply;
+    reply.status = res->status;
+    reply.body = std::move(res->body);
+    reply.retry_after = std::string(res->headers.Get("Retry-After"));
     return reply;
   }
 
-  void Cancel() override {
-    canceled_.store(true);
-    client_.stop();
-  }
+  void Cancel() override { client_.Cancel(); }
 
  private:
-  const OtlpUrlParts url_;
-  httplib::Client client_;  // Post on the exporter thread; stop() from any thread
-  httplib::Headers headers_;
+  const std::string url_;
+  http::HttpClient client_;  // Send on the exporter thread; Cancel from any thread
+  http::Headers headers_;
   const bool gzip_;
-  std::atomic<bool> canceled_{false};
 };
 
 }  // namespace
@@ -134,7 +102,7 @@ Result<std::string> GzipCompress(const std::string& data) {
 Result<std::unique_ptr<OtlpTransport>> MakeHttpTransport(const OtlpSettings& settings) {
   auto parts = SplitOtlpUrl(settings.endpoint);
   if (!parts) return tl::unexpected(parts.error());
-  return std::unique_ptr<OtlpTransport>(new HttpTransport(settings, std::move(*parts)));
+  return std::unique_ptr<OtlpTransport>(new HttpTransport(settings, settings.endpoint));
 }
 
 }  // namespace volley::output

@@ -9,7 +9,7 @@
 #include <map>
 #include <set>
 
-#include "test_receiver.h"
+#include "fakes/otlp_test_receiver.h"
 #include "volley/output/otlp_output.h"
 
 namespace volley::output {

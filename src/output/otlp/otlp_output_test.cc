@@ -10,7 +10,7 @@
 #include <set>
 
 #include "otlp_transport.h"
-#include "test_receiver.h"
+#include "fakes/otlp_test_receiver.h"
 
 namespace volley::output {
 namespace {

@@ -1,5 +1,5 @@
 // How the OTLP exporter reaches its endpoint: an interface (so tests script answers and
-// hangs without a network) and the OTLP/HTTP implementation on cpp-httplib.
+// hangs without a network) and the OTLP/HTTP implementation on http::HttpClient (libcurl).
 #pragma once
 
 #include <memory>
@@ -39,10 +39,10 @@ class OtlpTransport {
   virtual void Cancel() = 0;
 };
 
-// OTLP/HTTP on cpp-httplib: `Content-Type: application/x-protobuf`, `Content-Encoding:
-// gzip` when settings.gzip, settings.headers, keep-alive between requests. Connect attempts
-// are capped at 3 s (Cancel waits for one to end). Errors: kInvalidArgument when the
-// endpoint URL is not http(s)://host[:port]/path.
+// OTLP/HTTP on http::HttpClient: `Content-Type: application/x-protobuf`, `Content-Encoding:
+// gzip` when settings.gzip, settings.headers, connections reused between requests, proxy
+// variables and the system CA store as curl honours them. Connect attempts are capped at
+// 3 s. Errors: kInvalidArgument when the endpoint URL is not http(s)://host[:port]/path.
 Result<std::unique_ptr<OtlpTransport>> MakeHttpTransport(const OtlpSettings& settings);
 
 // "http://host:port" and "/path?query" of an http(s) URL. Errors: kInvalidArgument.

@@ -186,8 +186,15 @@ Result<int64_t> TimeOf(const Where& where, bool has_time, const google::protobuf
 // Per-call decoding state: the limits and what has been spent of them.
 struct Decoder {
   const DecodeLimits& limits;
+  DecodeReport* report = nullptr;  // per-series mode when set
   size_t values = 0;
   size_t dense_buckets = 0;
+  bool over_limit = false;  // a body-wide limit failed: the whole body is refused
+
+  void Repaired(const Where& w, const std::string& what) {
+    ++report->repaired_values;
+    if (report->repaired.size() < DecodeReport::kMaxNotes) report->repaired.push_back(w(what));
+  }
 
   Result<metrics::MetricValue> Counter(const Where& w, const pb::CounterValue& v) {
     if (!std::isfinite(v.value())) return Bad(w, "counter value is " + Num(v.value()));
@@ -200,11 +207,16 @@ struct Decoder {
     }
     metrics::Gauge g{.last = v.last()};
     if (v.count() == 0) return g;
-    if (v.min() > v.max()) {
-      return Bad(w, "gauge min " + Num(v.min()) + " is above max " + Num(v.max()));
-    }
     g.min = v.min();
     g.max = v.max();
+    if (g.min > g.max) {
+      if (report == nullptr) {
+        return Bad(w, "gauge min " + Num(v.min()) + " is above max " + Num(v.max()));
+      }
+      std::swap(g.min, g.max);
+      Repaired(w, "gauge min " + Num(v.min()) + " was above max " + Num(v.max()) +
+                      ": swapped (k6 v0.45+ sends them so)");
+    }
     g.count = v.count();
     g.sum = v.avg() * static_cast<double>(v.count());
     return g;
@@ -245,6 +257,7 @@ struct Decoder {
     if (!buckets->empty()) {
       dense_buckets += buckets->back().first + size_t{1};
       if (dense_buckets > limits.max_histogram_buckets) {
+        over_limit = true;
         return Bad(w, "histograms need more than " + std::to_string(limits.max_histogram_buckets) +
                           " buckets in all (limit max_histogram_buckets)");
       }
@@ -263,6 +276,7 @@ struct Decoder {
   Result<void> Values(Where w, const Samples& samples, Convert convert, SeriesSamples* out) {
     values += static_cast<size_t>(samples.values_size());
     if (values > limits.max_values) {
+      over_limit = true;
       return Bad(w, "more than " + std::to_string(limits.max_values) +
                         " values in the body (limit max_values)");
     }
@@ -341,6 +355,15 @@ Result<MetricSetData> DecodeMetricSet(std::string_view bytes) {
 }
 
 Result<MetricSetData> DecodeMetricSet(std::string_view bytes, const DecodeLimits& limits) {
+  return DecodeMetricSet(bytes, limits, nullptr);
+}
+
+Result<MetricSetData> DecodeMetricSet(std::string_view bytes, const DecodeLimits& limits,
+                                      DecodeReport* report) {
+  auto refuse = [report](const Error& e, size_t series) {
+    report->refused_series += series;
+    if (report->refused.size() < DecodeReport::kMaxNotes) report->refused.push_back(e.message);
+  };
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
     return MakeError(ErrorCode::kProtocol, "protobuf: the message is over 2 GiB");
   }
@@ -368,26 +391,31 @@ Result<MetricSetData> DecodeMetricSet(std::string_view bytes, const DecodeLimits
   MetricSetData out;
   out.test_run_id = set->test_run_id();
   out.aggregation_period_seconds = set->aggregation_period();
-  Decoder decoder{limits};
+  Decoder decoder{limits, report};
   size_t series = 0;
   for (int i = 0; i < set->metrics_size(); ++i) {
     const pb::Metric& metric = set->metrics(i);
     Where w{.metric = i, .name = &metric.name()};
-    if (metric.type() < pb::METRIC_TYPE_COUNTER || metric.type() > pb::METRIC_TYPE_TREND) {
-      return Bad(w, "type " + std::to_string(metric.type()) +
-                        " is not a metric type (1 counter, 2 gauge, 3 rate, 4 trend)");
-    }
-    const auto type = static_cast<MetricType>(metric.type() - 1);
     series += static_cast<size_t>(metric.time_series_size());
     if (series > limits.max_series) {
       return Bad(w, "more than " + std::to_string(limits.max_series) +
                         " time series in the body (limit max_series)");
     }
+    if (metric.type() < pb::METRIC_TYPE_COUNTER || metric.type() > pb::METRIC_TYPE_TREND) {
+      auto bad = Bad(w, "type " + std::to_string(metric.type()) +
+                            " is not a metric type (1 counter, 2 gauge, 3 rate, 4 trend)");
+      if (report == nullptr) return bad;
+      refuse(bad.value(), static_cast<size_t>(metric.time_series_size()));
+      continue;
+    }
+    const auto type = static_cast<MetricType>(metric.type() - 1);
     for (int j = 0; j < metric.time_series_size(); ++j) {
       w.series = j;
       SeriesSamples samples{.metric = metric.name(), .type = type};
       if (auto r = decoder.Series(w, type, metric.time_series(j), &samples); !r) {
-        return tl::unexpected(r.error());
+        if (report == nullptr || decoder.over_limit) return tl::unexpected(r.error());
+        refuse(r.error(), 1);
+        continue;
       }
       out.series.push_back(std::move(samples));
     }

@@ -1,4 +1,4 @@
-// Test support: a loopback OTLP/HTTP receiver (cpp-httplib server on 127.0.0.1) that
+// Test support: a loopback OTLP/HTTP receiver (http::HttpServer on 127.0.0.1) that
 // decodes every request with the generated protobuf code and answers from a script
 // (200, any status with Retry-After, or a hang until released), plus the decoder itself
 // for tests that capture bodies without HTTP. Test-only code; not part of volley.
@@ -15,10 +15,7 @@
 #include <vector>
 
 #include "volley/common/clock.h"
-
-namespace httplib {
-class Server;
-}
+#include "volley/common/http_server.h"
 
 namespace volley::output::testing {
 
@@ -94,8 +91,7 @@ class TestReceiver {
   void Handle(const std::string& body, bool gzip, const std::string& type, int* status,
               std::string* retry_after, std::string* response);
 
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<http::HttpServer> server_;
   uint16_t port_ = 0;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
@@ -103,7 +99,7 @@ class TestReceiver {
   uint64_t requests_ = 0;                            // guarded by mu_
   std::vector<DecodedRequest> accepted_;             // guarded by mu_
   std::string content_type_, content_encoding_;      // guarded by mu_
-  std::multimap<std::string, std::string> headers_;  // guarded by mu_
+  http::Headers headers_;                            // guarded by mu_
   bool released_ = false;                            // guarded by mu_
 };
 

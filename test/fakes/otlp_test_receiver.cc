@@ -1,6 +1,5 @@
-#include "test_receiver.h"
+#include "fakes/otlp_test_receiver.h"
 
-#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -121,7 +120,7 @@ DecodedRequest DecodeRequest(const std::string& body, bool gzip) {
   return out;
 }
 
-TestReceiver::TestReceiver() : server_(std::make_unique<httplib::Server>()) {}
+TestReceiver::TestReceiver() = default;
 
 TestReceiver::~TestReceiver() { Stop(); }
 
@@ -129,43 +128,35 @@ std::unique_ptr<TestReceiver> TestReceiver::Start(uint16_t port, Script script) 
   std::unique_ptr<TestReceiver> r(new TestReceiver);
   r->script_ = std::move(script);
   TestReceiver* raw = r.get();
-  r->server_->new_task_queue = [] { return new httplib::ThreadPool(4); };
-  r->server_->Post("/v1/metrics", [raw](const httplib::Request& req, httplib::Response& res) {
+  http::Router router;
+  router.Handle("POST", "/v1/metrics", [raw](const http::Request& req, http::Response& res) {
     int status = 200;
     std::string retry_after, body;
-    // httplib has already inflated a gzip body; a body still starting with the gzip magic
-    // was not, so inflate it here.
     const bool gz = req.body.size() > 2 && req.body[0] == '\x1f' && req.body[1] == '\x8b';
-    raw->Handle(req.body, gz, req.get_header_value("Content-Type"), &status, &retry_after, &body);
+    raw->Handle(req.body, gz, std::string(req.headers.Get("Content-Type")), &status, &retry_after,
+                &body);
     {
       std::lock_guard<std::mutex> lock(raw->mu_);
-      raw->content_encoding_ = req.get_header_value("Content-Encoding");
-      raw->headers_.clear();
-      for (const auto& [k, v] : req.headers) raw->headers_.emplace(k, v);
+      raw->content_encoding_ = std::string(req.headers.Get("Content-Encoding"));
+      raw->headers_ = req.headers;
     }
     if (status < 0) {  // a hang ended: a retryable answer (the client has usually gone)
       res.status = 503;
       return;
     }
     res.status = status;
-    if (!retry_after.empty()) res.set_header("Retry-After", retry_after);
-    res.set_content(body, "application/x-protobuf");
-  });
-  bool bound = false;
-  if (port == 0) {
-    const int p = r->server_->bind_to_any_port("127.0.0.1");
-    bound = p > 0;
-    r->port_ = static_cast<uint16_t>(p);
-  } else {
-    bound = r->server_->bind_to_port("127.0.0.1", port);
-    r->port_ = port;
-  }
-  if (!bound) return nullptr;
-  r->thread_ = std::thread([raw] { raw->server_->listen_after_bind(); });
-  // stop() before the accept loop runs would be lost: wait for it (bounded).
-  for (int i = 0; i < 5000 && !r->server_->is_running(); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+    if (!retry_after.empty()) res.headers.Add("Retry-After", retry_after);
+    res.content_type = "application/x-protobuf";
+    res.body = std::move(body);
+  }, http::RouteOptions{.max_body = 64u << 20, .blocking = true});  // hangs wait on a pool
+  http::ServerOptions o;
+  o.name = "OTLP test receiver";
+  o.blocking_threads = 4;
+  o.shutdown_grace = std::chrono::milliseconds(200);
+  auto server = http::HttpServer::Start({"127.0.0.1", port}, o, std::move(router));
+  if (!server) return nullptr;
+  r->server_ = std::move(*server);
+  r->port_ = r->server_->port();
   return r;
 }
 
@@ -212,8 +203,7 @@ std::string TestReceiver::last_content_encoding() const {
 
 std::string TestReceiver::last_header(const std::string& name) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = headers_.find(name);
-  return it == headers_.end() ? "" : it->second;
+  return std::string(headers_.Get(name));
 }
 
 bool TestReceiver::WaitForAccepted(size_t n, std::chrono::milliseconds timeout) const {
@@ -239,8 +229,7 @@ void TestReceiver::ReleaseHangs() {
 
 void TestReceiver::Stop() {
   ReleaseHangs();
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (server_) server_->Stop();
 }
 
 uint16_t FreeLoopbackPort() {

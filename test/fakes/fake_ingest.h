@@ -1,4 +1,4 @@
-// Test support: a loopback metrics ingest (cpp-httplib server on 127.0.0.1) for the cloud
+// Test support: a loopback metrics ingest (http::HttpServer on 127.0.0.1) for the cloud
 // output's fault tests. It decodes v2 bodies (snappy + protobuf) and v1 JSON with the
 // wire codec, answers from a script (any status, Retry-After, a JSON error, a slow answer)
 // and keeps what it accepted the way the real ingest would: a request whose idempotency
@@ -19,11 +19,8 @@
 #include <vector>
 
 #include "volley/common/clock.h"
+#include "volley/common/http_server.h"
 #include "volley/metrics/snapshot.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace volley::output::testing {
 
@@ -91,8 +88,7 @@ class FakeIngest {
   bool StoreLocked(const std::string& path, const std::string& body, IngestRequest* r);
 
   const IngestScript script_;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
+  std::unique_ptr<http::HttpServer> server_;
   uint16_t port_ = 0;
 
   mutable std::mutex mu_;

@@ -1,6 +1,5 @@
-#include "fake_ingest.h"
+#include "fakes/fake_ingest.h"
 
-#include <httplib.h>
 
 #include <atomic>
 #include <cmath>
@@ -40,44 +39,36 @@ metrics::MetricValue V1Value(metrics::MetricType type, double v) {
 
 }  // namespace
 
-FakeIngest::FakeIngest(IngestScript script)
-    : script_(std::move(script)), server_(std::make_unique<httplib::Server>()) {}
+FakeIngest::FakeIngest(IngestScript script) : script_(std::move(script)) {}
 
 FakeIngest::~FakeIngest() { Stop(); }
 
 bool FakeIngest::Start(uint16_t port) {
-  httplib::Server& svr = *server_;
-  auto handler = [this](const httplib::Request& req, httplib::Response& res) {
+  auto handler = [this](const http::Request& req, http::Response& res) {
     std::map<std::string, std::string> headers;
     for (const char* h : kHeaders) {
-      if (req.has_header(h)) headers[h] = req.get_header_value(h);
+      if (req.headers.Has(h)) headers[h] = std::string(req.headers.Get(h));
     }
     const IngestAnswer a = Handle(req.path, headers, req.body);
     res.status = a.status;
-    if (!a.retry_after.empty()) res.set_header("Retry-After", a.retry_after);
-    res.set_content(a.body, "application/json");
+    if (!a.retry_after.empty()) res.headers.Add("Retry-After", a.retry_after);
+    res.content_type = "application/json";
+    res.body = a.body;
   };
-  svr.Post(R"(/v[12]/metrics/[^/]+)", handler);
-  svr.set_payload_max_length(64 << 20);
-  svr.set_keep_alive_timeout(1);  // Stop() waits for idle keep-alive connections
-  if (port == 0) {
-    const int p = svr.bind_to_any_port("127.0.0.1");
-    if (p <= 0) return false;
-    port_ = static_cast<uint16_t>(p);
-  } else {
-    if (!svr.bind_to_port("127.0.0.1", port)) return false;
-    port_ = port;
-  }
-  auto loop_done = std::make_shared<std::atomic<bool>>(false);
-  thread_ = std::thread([&svr, loop_done] {
-    svr.listen_after_bind();
-    loop_done->store(true);
-  });
-  // httplib's stop() does nothing before the accept loop marks itself running.
-  while (!svr.is_running() && !loop_done->load()) {
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
-  return !loop_done->load();
+  // Slow answers wait on the blocking pool, so other requests are still answered.
+  const http::RouteOptions options{.max_body = 64u << 20, .blocking = true};
+  http::Router router;
+  router.Handle("POST", "/v1/metrics/{}", handler, options);
+  router.Handle("POST", "/v2/metrics/{}", handler, options);
+  http::ServerOptions o;
+  o.name = "fake ingest";
+  o.blocking_threads = 4;
+  o.shutdown_grace = std::chrono::milliseconds(200);
+  auto server = http::HttpServer::Start({"127.0.0.1", port}, o, std::move(router));
+  if (!server) return false;
+  server_ = std::move(*server);
+  port_ = server_->port();
+  return true;
 }
 
 void FakeIngest::Release() {
@@ -90,8 +81,7 @@ void FakeIngest::Release() {
 
 void FakeIngest::Stop() {
   Release();
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (server_) server_->Stop();
 }
 
 IngestAnswer FakeIngest::Handle(const std::string& path,
