@@ -1,4 +1,4 @@
-#include "volley/cluster/metrics_aggregator.h"
+#include "volley/cluster/aggregator.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

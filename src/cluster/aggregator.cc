@@ -1,6 +1,7 @@
-#include "volley/cluster/metrics_aggregator.h"
+#include "volley/cluster/aggregator.h"
 
 #include <algorithm>
+#include <iterator>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -45,25 +46,38 @@ bool MergeAcross(MetricValue& acc, const MetricValue& add) {
       acc);
 }
 
-// Merges the sorted series of `src` into the sorted `acc` in one pass (a merge join).
+// Merges the sorted series of `src` into the sorted `acc` in one pass (a merge join): one
+// three-way key comparison per series when the nodes share their series, as they do.
 template <class Source>
 void MergeSorted(Map& acc, const Source& src, size_t* conflicts) {
   auto it = acc.begin();
   for (const auto& [key, value] : src) {
-    while (it != acc.end() && it->first < key) ++it;
-    if (it != acc.end() && it->first == key) {
-      if (!MergeAcross(it->second, value)) ++*conflicts;
-      ++it;
-    } else {
-      acc.emplace_hint(it, key, value);  // `it` stays the next larger key
+    bool merged = false;
+    while (it != acc.end()) {
+      const auto order = it->first <=> key;
+      if (order < 0) {
+        ++it;
+        continue;
+      }
+      if (order == 0) {
+        if (!MergeAcross(it->second, value)) ++*conflicts;
+        ++it;
+        merged = true;
+      }
+      break;
     }
+    if (!merged) acc.emplace_hint(it, key, value);  // `it` stays the next larger key
   }
 }
 
-// Merges one (key, value) into `acc` (keys not in order: rare paths only).
-void MergeOne(Map& acc, SeriesKey key, const MetricValue& value, size_t* conflicts) {
-  auto [it, inserted] = acc.try_emplace(std::move(key), value);
-  if (!inserted && !MergeAcross(it->second, value)) ++*conflicts;
+// Merges one (key, value) into `acc`, inserting before `hint` when that is its place (keys
+// arrive nearly in order); returns the hint for the next key.
+Map::iterator MergeOne(Map& acc, Map::iterator hint, SeriesKey key, const MetricValue& value,
+                       size_t* conflicts) {
+  const size_t before = acc.size();
+  auto it = acc.emplace_hint(hint, std::move(key), value);
+  if (acc.size() == before && !MergeAcross(it->second, value)) ++*conflicts;
+  return std::next(it);
 }
 
 bool HasRegion(const SeriesKey& key) {
@@ -166,20 +180,16 @@ metrics::Snapshot Aggregator::Merged(const std::string& run_id, Nanos now) const
 
   Map out;
   for (const auto& [region, acc] : regions) {
+    auto hint = out.begin();
     for (const auto& [key, value] : acc) {
-      if (HasRegion(key)) {
-        MergeOne(out, key, value, &conflicts);
-      } else {
-        MergeOne(out, WithRegion(key, region), value, &conflicts);
-      }
+      hint = HasRegion(key) ? MergeOne(out, hint, key, value, &conflicts)
+                            : MergeOne(out, hint, WithRegion(key, region), value, &conflicts);
     }
   }
+  auto hint = out.begin();
   for (const auto& [key, value] : global) {
-    if (HasRegion(key)) {
-      MergeOne(out, WithoutRegion(key), value, &conflicts);
-    } else {
-      MergeOne(out, key, value, &conflicts);
-    }
+    hint = HasRegion(key) ? MergeOne(out, hint, WithoutRegion(key), value, &conflicts)
+                          : MergeOne(out, hint, key, value, &conflicts);
   }
   size_t reporting = 0;
   for (const Source& s : sources) {
