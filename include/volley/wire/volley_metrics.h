@@ -18,7 +18,7 @@
 //   characters;
 // - series: a non-empty name; labels sorted by key, unique non-empty keys; no two series
 //   with one key; at most max_series series and max_labels_per_series labels each;
-//   strings at most max_string_bytes;
+//   strings at most max_string_bytes; every text (ids, names, labels) valid UTF-8;
 // - counter: finite, >= 0. gauge: last finite; count == 0 -> min/max/sum are the empty
 //   Gauge's (+inf, -inf, 0); count > 0 -> finite min <= max and finite sum. rate:
 //   nonzero <= total;

@@ -40,6 +40,38 @@ std::string Where(int index, std::string_view name) {
   return "series[" + std::to_string(index) + "] \"" + std::string(name.substr(0, 200)) + "\": ";
 }
 
+// Well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n;
+    uint32_t cp, min;
+    if ((c & 0xe0) == 0xc0) {
+      n = 1, cp = c & 0x1f, min = 0x80;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2, cp = c & 0x0f, min = 0x800;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= n) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 // A node id, region or run id: non-empty, bounded, printable.
 std::optional<std::string> CheckIdentityField(const char* field, const std::string& value,
                                               size_t max) {
@@ -51,6 +83,7 @@ std::optional<std::string> CheckIdentityField(const char* field, const std::stri
   for (unsigned char c : value) {
     if (c < 0x20 || c == 0x7f) return std::string(field) + " holds a control character";
   }
+  if (!IsUtf8(value)) return std::string(field) + " is not valid UTF-8";
   return std::nullopt;
 }
 
@@ -69,6 +102,7 @@ std::optional<std::string> CheckKey(const metrics::SeriesKey& key, const Limits&
     return "the name is " + std::to_string(key.name.size()) + " bytes, more than " +
            std::to_string(max) + " (limit max_string_bytes)";
   }
+  if (!IsUtf8(key.name)) return "the series name is not valid UTF-8";
   if (key.labels.size() > limits.max_labels_per_series) {
     return std::to_string(key.labels.size()) + " labels, more than " +
            std::to_string(limits.max_labels_per_series) + " (limit max_labels_per_series)";
@@ -79,6 +113,9 @@ std::optional<std::string> CheckKey(const metrics::SeriesKey& key, const Limits&
     if (k.size() > max || v.size() > max) {
       return "label \"" + k.substr(0, 200) + "\" is longer than " + std::to_string(max) +
              " bytes (limit max_string_bytes)";
+    }
+    if (!IsUtf8(k) || !IsUtf8(v)) {
+      return "label \"" + k.substr(0, 200) + "\" is not valid UTF-8 (key or value)";
     }
     if (i > 0 && !(key.labels[i - 1].first < k)) {
       return "labels are not sorted by key with unique keys (\"" +
@@ -330,7 +367,7 @@ Result<void> ParseBounded(std::string_view bytes, const Limits& limits,
   }
   if (!message->ParseFromArray(bytes.data(), size)) {
     return Bad(std::string(what) + " does not parse as " + type->full_name() +
-               " (wrong field types or invalid UTF-8 in a string)");
+               " (a field of the wrong wire type)");
   }
   return {};
 }

@@ -308,6 +308,18 @@ TEST(VolleyMetricsWireHostile, KeysIdentityAndLimits) {
   m.set_region("e\x01u");
   EXPECT_TRUE(Contains(Refusal(m), "region holds a control character"));
   m = GoodMessage();
+  m.set_node_id("n\xc0\xaf");  // an overlong '/'
+  EXPECT_TRUE(Contains(Refusal(m), "node_id is not valid UTF-8"));
+  m = GoodMessage();
+  m.mutable_series(0)->set_name("d\xed\xa0\x80");  // a surrogate
+  EXPECT_TRUE(Contains(Refusal(m), "the series name is not valid UTF-8"));
+  m = GoodMessage();
+  m.mutable_series(0)->add_labels()->set_key("url");
+  m.mutable_series(0)->mutable_labels(0)->set_value("/caf\xc3");  // truncated
+  EXPECT_TRUE(Contains(Refusal(m), "label \"url\" is not valid UTF-8"));
+  m.mutable_series(0)->mutable_labels(0)->set_value("/caf\xc3\xa9/\xf0\x9f\x98\x80");
+  EXPECT_EQ(Refusal(m), "accepted");
+  m = GoodMessage();
   m.set_run_id(std::string(2000, 'r'));
   EXPECT_TRUE(Contains(Refusal(m), "run_id is 2000 bytes, more than 1024"));
 
