@@ -45,8 +45,8 @@ Snapshot NodeSnapshot(std::mt19937_64& rng, int series, int histograms) {
           Latency(rng, 5000, 20'000));
   }
   for (int i = histograms; i < series; ++i) {
-    s.Put(SeriesKey(names::kStatusCodes,
-                    {{"status_code", std::to_string(200 + i % 5)}, {"url", "/api/" + std::to_string(i)}}),
+    s.Put(SeriesKey(names::kStatusCodes, {{"status_code", std::to_string(200 + i % 5)},
+                                          {"url", "/api/" + std::to_string(i)}}),
           Counter{static_cast<double>(rng() % 100'000)});
   }
   return s;
@@ -57,8 +57,10 @@ void BM_LeaderMerge(benchmark::State& state) {
   std::mt19937_64 rng(14);
   cluster::Aggregator agg;
   for (int n = 0; n < 100; ++n) {
-    agg.Offer({{.node_id = "node-" + std::to_string(n), .region = "region-" + std::to_string(n % 4),
-                .run_id = "run", .seq = 1},
+    agg.Offer({{.node_id = "node-" + std::to_string(n),
+                .region = "region-" + std::to_string(n % 4),
+                .run_id = "run",
+                .seq = 1},
                NodeSnapshot(rng, 200, histograms)},
               Nanos(0));
   }
@@ -83,8 +85,8 @@ Snapshot SingleRequestRun() {
   for (const char* cat : {"client_error", "server_error"}) {
     s.Put(SeriesKey(names::kErrors, {{"category", cat}}), Counter{20'000});
   }
-  const char* trends[] = {names::kDuration, names::kBlocked,  names::kConnecting,
-                          names::kSending,  names::kWaiting,  names::kReceiving,
+  const char* trends[] = {names::kDuration,       names::kBlocked,        names::kConnecting,
+                          names::kSending,        names::kWaiting,        names::kReceiving,
                           names::kTlsHandshaking, names::kIntendedLatency};
   const double medians[] = {2000, 5, 300, 20, 1800, 100, 800, 2100};
   for (int i = 0; i < 8; ++i) s.Put(SeriesKey(trends[i]), Latency(rng, 60'000, medians[i]));
@@ -106,7 +108,8 @@ Snapshot ScenarioRun() {
   Snapshot s = SingleRequestRun();
   for (int sc = 0; sc < 5; ++sc) {
     const std::string scenario = "scenario-" + std::to_string(sc);
-    s.Put(SeriesKey(names::kScenarioDuration, {{"scenario", scenario}}), Latency(rng, 1500, 40'000));
+    s.Put(SeriesKey(names::kScenarioDuration, {{"scenario", scenario}}),
+          Latency(rng, 1500, 40'000));
     s.Put(SeriesKey(names::kScenarioRequests, {{"scenario", scenario}}), Counter{12'000});
     for (int st = 0; st < 8; ++st) {
       const metrics::Labels base = {{"scenario", scenario}, {"step", "step-" + std::to_string(st)}};

@@ -165,8 +165,8 @@ metrics::Snapshot Aggregator::Merged(const std::string& run_id, Nanos now) const
     if (run != runs_.end()) {
       sources.reserve(run->second.size());
       for (const auto& [id, node] : run->second) {
-        sources.push_back({id, node.id.region, node.snapshot, DegradedAt(node, now),
-                           DegradedTotal(node, now)});
+        sources.push_back(
+            {id, node.id.region, node.snapshot, DegradedAt(node, now), DegradedTotal(node, now)});
       }
     }
   }

@@ -1,5 +1,3 @@
-#include "volley/cluster/aggregator.h"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "volley/cluster/aggregator.h"
 #include "volley/metrics/names.h"
 #include "volley/output/prometheus.h"
 
@@ -47,10 +46,9 @@ Snapshot NodeSnapshot(uint64_t requests, uint64_t errors, uint64_t latency_us, d
   return s;
 }
 
-MetricsBatch Batch(const std::string& node, const std::string& region, uint64_t seq,
-                   Snapshot s, const std::string& run = "run1") {
-  return MetricsBatch{{.node_id = node, .region = region, .run_id = run, .seq = seq},
-                      std::move(s)};
+MetricsBatch Batch(const std::string& node, const std::string& region, uint64_t seq, Snapshot s,
+                   const std::string& run = "run1") {
+  return MetricsBatch{{.node_id = node, .region = region, .run_id = run, .seq = seq}, std::move(s)};
 }
 
 Nanos T(int64_t s) { return seconds(s); }
@@ -110,7 +108,8 @@ TEST(Aggregator, GlobalHistogramIsTheUnionOfTheNodesNotAnAverageOfPercentiles) {
   auto average = [&](double q) {
     return (a.FindTrend(names::kDuration)->Percentile(q) +
             b.FindTrend(names::kDuration)->Percentile(q) +
-            c.FindTrend(names::kDuration)->Percentile(q)) / 3;
+            c.FindTrend(names::kDuration)->Percentile(q)) /
+           3;
   };
   EXPECT_NEAR(global->Percentile(50), 0.001003, 0.000004);
   EXPECT_NEAR(global->Percentile(95), 0.050003, 0.050003 / 128);
@@ -124,7 +123,8 @@ TEST(Aggregator, GlobalHistogramIsTheUnionOfTheNodesNotAnAverageOfPercentiles) {
   const Histogram* eu_merged = merged.FindTrend(names::kDuration, {{"region", "eu"}});
   ASSERT_NE(eu_merged, nullptr);
   EXPECT_EQ(*eu_merged, eu);
-  EXPECT_EQ(*merged.FindTrend(names::kDuration, {{"region", "us"}}), *c.FindTrend(names::kDuration));
+  EXPECT_EQ(*merged.FindTrend(names::kDuration, {{"region", "us"}}),
+            *c.FindTrend(names::kDuration));
 }
 
 TEST(Aggregator, PerRegionSeriesAreTheSumsOfTheirNodes) {
@@ -266,8 +266,8 @@ TEST(Aggregator, CheckpointsGiveANewLeaderTheSameTotalsAndNothingTwice) {
     results.push_back(*r);
   }
   EXPECT_EQ(results, (std::vector<Aggregator::OfferResult>{Aggregator::OfferResult::kStale,
-                                                            Aggregator::OfferResult::kStale,
-                                                            Aggregator::OfferResult::kAccepted}));
+                                                           Aggregator::OfferResult::kStale,
+                                                           Aggregator::OfferResult::kAccepted}));
   const Snapshot m = new_leader.Merged("run1", T(500));
   EXPECT_EQ(CounterOf(m, names::kRequests), 770);
   EXPECT_EQ(CounterOf(m, names::kRequests, {{"region", "us"}}), 70);
@@ -328,9 +328,9 @@ TEST(Aggregator, BatchesThroughTheWireMergeToTheNodesExactTotals) {
   for (int n = 0; n < 5; ++n) {
     const uint64_t count = 100 + 37 * n;
     requests += count;
-    auto bytes = wire::node::EncodeMetricsBatch(
-        Batch("node-" + std::to_string(n), n % 2 == 0 ? "eu" : "us", 1,
-              NodeSnapshot(count, n, 1000 * (n + 1))));
+    auto bytes =
+        wire::node::EncodeMetricsBatch(Batch("node-" + std::to_string(n), n % 2 == 0 ? "eu" : "us",
+                                             1, NodeSnapshot(count, n, 1000 * (n + 1))));
     ASSERT_TRUE(bytes) << bytes.error().message;
     auto decoded = wire::node::DecodeMetricsBatch(*bytes);
     ASSERT_TRUE(decoded) << decoded.error().message;

@@ -24,10 +24,9 @@ inline bool CountMessages(const google::protobuf::Descriptor* type,
     const uint32_t tag = in->ReadTag();
     if (tag == 0) return in->BytesUntilLimit() == 0;
     const auto* field = type->FindFieldByNumber(WireFormatLite::GetTagFieldNumber(tag));
-    const bool nested = field != nullptr &&
-                        field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
-                        WireFormatLite::GetTagWireType(tag) ==
-                            WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+    const bool nested =
+        field != nullptr && field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
     if (!nested) {
       if (!WireFormatLite::SkipField(in, tag)) return false;
       continue;

@@ -145,8 +145,8 @@ std::optional<std::string> CheckHistogram(const Histogram& h) {
     if (a.sum_double != 0) return "trend double sum is " + Num(a.sum_double) + " without samples";
   } else if (!std::isfinite(a.min_double) || !std::isfinite(a.max_double) ||
              !std::isfinite(a.sum_double)) {
-    return "trend min/max/sum must be finite, got " + Num(a.min_double) + "/" +
-           Num(a.max_double) + "/" + Num(a.sum_double);
+    return "trend min/max/sum must be finite, got " + Num(a.min_double) + "/" + Num(a.max_double) +
+           "/" + Num(a.sum_double);
   } else if (a.min_double > a.max_double) {
     return "trend min " + Num(a.min_double) + " is above max " + Num(a.max_double);
   }
@@ -268,7 +268,8 @@ struct Decoder {
       }
       for (uint32_t k = 0; k < length; ++k, ++c) {
         const uint64_t n = v.counts(c);
-        if (n == 0) return Bad(where + "trend bucket " + std::to_string(index + k) + " has count 0");
+        if (n == 0)
+          return Bad(where + "trend bucket " + std::to_string(index + k) + " has count 0");
         buckets.emplace_back(static_cast<uint32_t>(index + k), n);
       }
       index += length;
@@ -327,8 +328,8 @@ struct Decoder {
           }
           return metrics::MetricValue(Gauge{.last = g.last()});
         }
-        return metrics::MetricValue(
-            Gauge{.last = g.last(), .min = g.min(), .max = g.max(), .sum = g.sum(), .count = g.count()});
+        return metrics::MetricValue(Gauge{
+            .last = g.last(), .min = g.min(), .max = g.max(), .sum = g.sum(), .count = g.count()});
       }
       case pb::Series::kRate:
         return metrics::MetricValue(Rate{s.rate().nonzero(), s.rate().total()});
@@ -493,8 +494,9 @@ Result<MetricsBatch> DecodeMetricsBatch(std::string_view bytes, const Limits& li
     for (const pb::Label& l : s.labels()) key.labels.emplace_back(l.key(), l.value());
     if (auto why = CheckKey(key, limits)) return Bad(where + *why);
     if (previous != nullptr && !(*previous < key)) {
-      return Bad(where + "series are not in strictly ascending (name, labels) order: a "
-                         "duplicate or misplaced series");
+      return Bad(where +
+                 "series are not in strictly ascending (name, labels) order: a "
+                 "duplicate or misplaced series");
     }
     auto value = decoder.Value(where, s);
     if (!value) return tl::unexpected(value.error());

@@ -20,8 +20,12 @@ using metrics::SeriesKey;
 using metrics::Snapshot;
 
 BatchIdentity Id(uint64_t seq = 7) {
-  return BatchIdentity{.node_id = "n1", .region = "eu", .run_id = "r1", .seq = seq,
-                       .sent_unix_nanos = 1'700'000'000'123'456'789, .final = false};
+  return BatchIdentity{.node_id = "n1",
+                       .region = "eu",
+                       .run_id = "r1",
+                       .seq = seq,
+                       .sent_unix_nanos = 1'700'000'000'123'456'789,
+                       .final = false};
 }
 
 // A snapshot drawn from `rng`: every metric type, labels, histograms recorded both ways
@@ -94,7 +98,8 @@ TEST(VolleyMetricsWire, RoundTripIsExactForRandomSnapshots) {
 
 TEST(VolleyMetricsWire, HistogramBucketsTravelWithTheirOwnIndexes) {
   Histogram h;
-  for (uint64_t u : std::vector<uint64_t>{0, 1, 2, 255, 256, 257, 100'000, UINT64_MAX}) h.RecordUnits(u);
+  for (uint64_t u : std::vector<uint64_t>{0, 1, 2, 255, 256, 257, 100'000, UINT64_MAX})
+    h.RecordUnits(u);
   Snapshot s;
   s.Put(SeriesKey(metrics::names::kDuration), h);
   auto bytes = EncodeMetricsBatch({Id(), s});
@@ -162,7 +167,8 @@ TEST(VolleyMetricsWire, EncoderRefusesWhatCannotTravelNamingTheSeries) {
   hn.Record(-inf);
   EXPECT_NE(refuse(hn).find("must be finite"), std::string::npos);
 
-  auto bad_id = EncodeMetricsBatch({BatchIdentity{.node_id = "n", .region = "", .run_id = "r"}, {}});
+  auto bad_id =
+      EncodeMetricsBatch({BatchIdentity{.node_id = "n", .region = "", .run_id = "r"}, {}});
   ASSERT_FALSE(bad_id);
   EXPECT_EQ(bad_id.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(bad_id.error().message.find("region is empty"), std::string::npos);
@@ -330,15 +336,17 @@ TEST(VolleyMetricsWireHostile, KeysIdentityAndLimits) {
     l->set_key(k);
     l->set_value("x");
   }
-  EXPECT_TRUE(Contains(Refusal(m), "labels are not sorted by key with unique keys (\"b\" then \"a\")"));
+  EXPECT_TRUE(
+      Contains(Refusal(m), "labels are not sorted by key with unique keys (\"b\" then \"a\")"));
   s->mutable_labels(1)->set_key("b");
   EXPECT_TRUE(Contains(Refusal(m), "labels are not sorted by key with unique keys"));
   s->mutable_labels(1)->set_key("");
   EXPECT_TRUE(Contains(Refusal(m), "empty key"));
   s->clear_labels();
   *m.add_series() = m.series(0);
-  EXPECT_TRUE(Contains(Refusal(m), "series[1] \"request_duration_seconds\": series are not in "
-                                   "strictly ascending (name, labels) order"));
+  EXPECT_TRUE(Contains(Refusal(m),
+                       "series[1] \"request_duration_seconds\": series are not in "
+                       "strictly ascending (name, labels) order"));
   m.mutable_series(1)->set_name("");
   EXPECT_TRUE(Contains(Refusal(m), "the series name is empty"));
 
