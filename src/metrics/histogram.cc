@@ -195,6 +195,34 @@ bool Histogram::FromParts(double min_resolution,
   return true;
 }
 
+Histogram::Accumulators Histogram::accumulators() const {
+  Accumulators acc;
+  acc.sum_units_lo = static_cast<uint64_t>(sum_units_);
+  acc.sum_units_hi = static_cast<uint64_t>(sum_units_ >> 64);
+  acc.min_units = min_units_;
+  acc.max_units = max_units_;
+  acc.sum_double = sum_double_;
+  acc.min_double = min_double_;
+  acc.max_double = max_double_;
+  return acc;
+}
+
+bool Histogram::FromExactParts(double min_resolution,
+                               const std::vector<std::pair<uint32_t, uint64_t>>& buckets,
+                               uint64_t extra_low, uint64_t extra_high, const Accumulators& acc,
+                               Histogram* out) {
+  Histogram h(1);
+  if (!FromParts(min_resolution, buckets, extra_low, extra_high, 0, 0, 0, &h)) return false;
+  h.sum_units_ = (Uint128{acc.sum_units_hi} << 64) | acc.sum_units_lo;
+  h.min_units_ = acc.min_units;
+  h.max_units_ = acc.max_units;
+  h.sum_double_ = acc.sum_double;
+  h.min_double_ = acc.min_double;
+  h.max_double_ = acc.max_double;
+  *out = std::move(h);
+  return true;
+}
+
 bool operator==(const Histogram& a, const Histogram& b) {
   if (a.min_resolution_ != b.min_resolution_ || a.count_ != b.count_ ||
       a.extra_low_ != b.extra_low_ || a.extra_high_ != b.extra_high_ ||

@@ -10,6 +10,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -117,6 +118,33 @@ class Histogram {
                         const std::vector<std::pair<uint32_t, uint64_t>>& buckets,
                         uint64_t extra_low, uint64_t extra_high, double min, double max, double sum,
                         Histogram* out);
+
+  // The exact accumulators kept beside the buckets, one set per recording path, so that a
+  // wire codec can rebuild a histogram equal (operator==) to the one it encoded, and the
+  // units sum stays exact in 128 bits across nodes. Not needed to read values: use
+  // min(), max(), sum().
+  struct Accumulators {
+    // RecordUnits samples: min_units > max_units (UINT64_MAX, 0) while there are none.
+    uint64_t sum_units_lo = 0;  // the 128-bit units sum, low and high 64 bits
+    uint64_t sum_units_hi = 0;
+    uint64_t min_units = UINT64_MAX;
+    uint64_t max_units = 0;
+    // Record(double) and FromParts samples: +inf / -inf while there are none.
+    double sum_double = 0;
+    double min_double = std::numeric_limits<double>::infinity();
+    double max_double = -std::numeric_limits<double>::infinity();
+    friend bool operator==(const Accumulators&, const Accumulators&) = default;
+  };
+  Accumulators accumulators() const;
+  // Rebuilds a histogram from its exact parts (the inverse of ForEachBucket, extra_low(),
+  // extra_high() and accumulators()). Checks only what the storage needs, as FromParts
+  // does: false (*out untouched) if an index exceeds kMaxIndex, min_resolution is not
+  // finite and > 0, or the counts overflow. Whether the accumulators are plausible (no
+  // NaN, min <= max) is the caller's (a decoder's) to check.
+  static bool FromExactParts(double min_resolution,
+                             const std::vector<std::pair<uint32_t, uint64_t>>& buckets,
+                             uint64_t extra_low, uint64_t extra_high, const Accumulators& acc,
+                             Histogram* out);
 
   // Every recorded sample, including the extra-low and extra-high ones.
   uint64_t count() const { return count_; }

@@ -13,6 +13,7 @@
 #include <type_traits>
 
 #include "metrics.pb.h"
+#include "proto_scan.h"
 
 namespace volley::wire::k6 {
 namespace {
@@ -120,32 +121,6 @@ void InitSamples(MetricType type, pb::TimeSeries* ts) {
 }
 
 // --- Decoding ---------------------------------------------------------------------------
-
-// Counts the messages nested in the one `in` is positioned in (of type `type`) without
-// building any; false if the wire format is broken or the count passes `budget`. The
-// schema has no recursive types, so the recursion depth is the schema's (5).
-bool CountMessages(const google::protobuf::Descriptor* type, CodedInputStream* in,
-                   size_t budget, size_t* count) {
-  for (;;) {
-    const uint32_t tag = in->ReadTag();
-    if (tag == 0) return in->BytesUntilLimit() == 0;
-    const auto* field = type->FindFieldByNumber(WireFormatLite::GetTagFieldNumber(tag));
-    const bool nested = field != nullptr &&
-                        field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE &&
-                        WireFormatLite::GetTagWireType(tag) ==
-                            WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
-    if (!nested) {
-      if (!WireFormatLite::SkipField(in, tag)) return false;
-      continue;
-    }
-    uint32_t length = 0;
-    if (!in->ReadVarint32(&length) || ++*count > budget) return false;
-    if (static_cast<int64_t>(length) > in->BytesUntilLimit()) return false;
-    const auto limit = in->PushLimit(static_cast<int>(length));
-    if (!CountMessages(field->message_type(), in, budget, count)) return false;
-    in->PopLimit(limit);
-  }
-}
 
 // Builds error messages that name where in the message a problem is.
 struct Where {
@@ -372,7 +347,7 @@ Result<MetricSetData> DecodeMetricSet(std::string_view bytes, const DecodeLimits
                         static_cast<int>(bytes.size()));
     in.PushLimit(static_cast<int>(bytes.size()));
     size_t count = 0;
-    if (!CountMessages(pb::MetricSet::descriptor(), &in, limits.max_messages, &count)) {
+    if (!wire::CountMessages(pb::MetricSet::descriptor(), &in, limits.max_messages, &count)) {
       if (count > limits.max_messages) {
         return MakeError(ErrorCode::kProtocol,
                          "protobuf: more than " + std::to_string(limits.max_messages) +
