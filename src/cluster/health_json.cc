@@ -35,6 +35,8 @@ std::string ClusterHealthJson(const ClusterStatus& s) {
     e["membership"] = m.membership;
     e["last_contact_ms"] = m.last_contact ? nlohmann::json(m.last_contact->count())
                                           : nlohmann::json(nullptr);
+    e["max_silence_ms"] = m.max_silence ? nlohmann::json(m.max_silence->count())
+                                        : nlohmann::json(nullptr);
     j[m.membership == "voter" ? "voters" : "standbys"].push_back(std::move(e));
   }
   j["elections"] = s.elections;

@@ -508,6 +508,7 @@ class Host final : public RaftHost {
         ++in_touch;
       } else if (auto it = contacts.find(srv.id); it != contacts.end()) {
         m.last_contact = std::chrono::duration_cast<milliseconds>(now - it->second.last_bytes);
+        m.max_silence = it->second.max_gap;
         if (*m.last_contact <= touch) ++in_touch;
       }
       s.members.push_back(std::move(m));

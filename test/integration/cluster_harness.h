@@ -47,6 +47,7 @@ struct ClusterMember {
   std::map<std::string, std::string> extra_env;  // per-node additions (token, TLS)
   std::string host = "127.0.0.1";   // where it listens (both ports)
   std::vector<std::string> prefix;  // runs argv through this (e.g. ip netns exec NS)
+  std::vector<std::string> args;    // appended to `volley node ...` (e.g. a plan file)
   std::unique_ptr<Subprocess> process;
   std::string address() const { return host + ":" + std::to_string(raft_port); }
 };
@@ -103,6 +104,7 @@ class ClusterHarness {
                           std::string("--metrics-addr"), std::string()}) {
       argv.push_back(a);
     }
+    argv.insert(argv.end(), m.args.begin(), m.args.end());
     m.process = Subprocess::Spawn(argv, env, &error);
     ASSERT_NE(m.process, nullptr) << error;
   }

@@ -51,6 +51,9 @@ struct MemberStatus {
   std::string membership;  // "voter" | "standby" | "spare"
   // Time since bytes last arrived from it (the leader knows all; a follower the leader).
   std::optional<std::chrono::milliseconds> last_contact;
+  // The longest silence between two frames from it on one tunnel since this node started:
+  // on a healthy cluster, about one heartbeat interval (the worst heartbeat gap).
+  std::optional<std::chrono::milliseconds> max_silence;
 };
 
 // A consistent copy of the node's cluster view.
