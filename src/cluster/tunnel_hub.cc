@@ -31,6 +31,7 @@ using v1::TunnelFrame;
 
 constexpr size_t kChunk = 64 * 1024;
 constexpr int kMaxMessage = 1 << 20;
+constexpr size_t kMaxLogged = 4096;  // distinct (address, reason) lines; then silence
 
 // Calls a function at a deadline unless disarmed first; one thread for all of them.
 class Deadlines {
@@ -458,14 +459,14 @@ class HubImpl final : public TunnelHub {
     const size_t colon = host.rfind(':');
     if (colon != std::string::npos) host.resize(colon);
     std::lock_guard<std::mutex> lock(mu_);
-    if (logged_.insert(host + "|" + RefusalName(why)).second) {
+    if (logged_.size() < kMaxLogged && logged_.insert(host + "|" + RefusalName(why)).second) {
       fprintf(stderr, "volley cluster: refused a peer from %s (%s): %s\n", host.c_str(),
               RefusalName(why), message.c_str());
     }
   }
   void NoteRefusedBy(const std::string& address, const std::string& message) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (logged_.insert("by|" + address).second) {
+    if (logged_.size() < kMaxLogged && logged_.insert("by|" + address).second) {
       fprintf(stderr, "volley cluster: %s refused this node: %s\n", address.c_str(),
               message.c_str());
     }
@@ -476,7 +477,7 @@ class HubImpl final : public TunnelHub {
   void NoteUnreachable(const std::string& address, grpc::StatusCode code,
                        const std::string& message) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (logged_.insert("down|" + address + "|" + std::to_string(code)).second) {
+    if (logged_.size() < kMaxLogged && logged_.insert("down|" + address + "|" + std::to_string(code)).second) {
       fprintf(stderr, "volley cluster: cannot open a tunnel to %s (retrying): %s\n",
               address.c_str(), message.c_str());
     }

@@ -186,6 +186,25 @@ TEST(ClusterProcess, BadEnvironmentIsRefusedWithEveryProblemNamed) {
   }
 }
 
+TEST(ClusterProcess, SigtermStopsCleanlyAndARestartKeepsTheState) {
+  ClusterHarness c(1);
+  c.Start(0);
+  auto leader = c.WaitForAgreement({0}, kForm);
+  ASSERT_TRUE(leader) << c.Diagnostics();
+  const auto before = *c.Health(0);
+  ASSERT_TRUE(c[0].process->Signal(SIGTERM));
+  const auto st = c[0].process->Wait(milliseconds(10'000));
+  EXPECT_TRUE(st.Exited(0)) << st.Describe() << c.Diagnostics();
+  c.Start(0);
+  ASSERT_TRUE(c.WaitForAgreement({0}, kForm)) << c.Diagnostics();
+  const auto after = *c.Health(0);
+  EXPECT_GE(after["term"].get<uint64_t>(), before["term"].get<uint64_t>());  // 1 voter: may keep it
+  EXPECT_GT(after["last_log_index"].get<uint64_t>(), before["last_log_index"].get<uint64_t>());
+  const auto loaded = LoadedIndex(c[0].process->Stderr());
+  ASSERT_TRUE(loaded) << c[0].process->Stderr();
+  EXPECT_EQ(*loaded, before["last_log_index"].get<uint64_t>());
+}
+
 // Not a timed assertion: 20 kill-the-leader trials, for the numbers in the note.
 // Runs only with VOLLEY_CLUSTER_TRIALS=N (N trials) in the environment.
 TEST(ClusterProcess, ReelectionTimeMeasurement) {
