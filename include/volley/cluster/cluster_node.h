@@ -105,6 +105,10 @@ class ClusterNode {
   // For Cluster II/III: `fn` sees every applied entry of a type >= 256, in log order, on
   // the Raft thread, on every node (the leader included). Set it before the entries that
   // matter are applied: earlier ones are not replayed. Any thread may call it.
+  // NOTE for Cluster II: Raft snapshots (libraft's default: every 1024 entries) carry only
+  // the cluster's own state (member identities, last coordinator). A node that catches up
+  // from a snapshot does not see older user entries; the state they build needs a
+  // snapshot/restore hook here before it may rely on the log alone.
   virtual void SetApplyObserver(
       std::function<void(uint16_t type, std::string_view payload, uint64_t index)> fn) = 0;
 };
