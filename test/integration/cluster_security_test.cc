@@ -102,7 +102,7 @@ TEST(ClusterSecurity, MutualTlsAdmitsOnlyCertificatesOfTheClusterCa) {
   }
   // ... and a client without any certificate is refused by the TLS handshake itself.
   const std::string probe = "openssl s_client -connect 127.0.0.1:" +
-                            std::to_string(c[0].raft_port) + " -CAfile " + c.dir().path() +
+                            std::to_string(c[*leader].raft_port) + " -CAfile " + c.dir().path() +
                             "/good-ca.pem -alpn h2 </dev/null >" + c.dir().File("probe") +
                             " 2>&1";
   Sh(probe);
@@ -120,6 +120,13 @@ TEST(ClusterSecurity, MutualTlsAdmitsOnlyCertificatesOfTheClusterCa) {
   EXPECT_EQ((*c.Health(*leader))["term"], term);
   for (size_t i = 0; i < 3; ++i) EXPECT_TRUE(c.Running(i));
   // The members log the failed handshakes once each, not once per retry.
+  ASSERT_TRUE(c[*leader].process->WaitForStderr(
+      [](const std::string& e) {
+        return e.find("certificate verify failed") != std::string::npos &&
+               e.find("peer did not return a certificate") != std::string::npos;
+      },
+      kForm))
+      << c[*leader].process->Stderr();
   const std::string err = c[*leader].process->Stderr();
   for (const char* why : {"certificate verify failed", "peer did not return a certificate"}) {
     size_t lines = 0;
