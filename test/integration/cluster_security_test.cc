@@ -54,6 +54,20 @@ std::map<std::string, std::string> TlsEnv(const std::string& dir, const std::str
           {"CLUSTER_TLS_CA", d + "-ca.pem"}};
 }
 
+// Binding beyond loopback with neither token nor mTLS: refused before any port opens.
+// (The accepted CLUSTER_INSECURE=true case is ValidateClusterOptions' unit test: starting it
+// here would listen on every interface of the machine.)
+TEST(ClusterSecurity, UnauthenticatedNonLoopbackBindRefusesToStart) {
+  ClusterHarness c(1);
+  c[0].host = "0.0.0.0";
+  c.Start(0, "127.0.0.1:" + std::to_string(c[0].raft_port));
+  const auto st = c[0].process->Wait(milliseconds(10'000));
+  EXPECT_TRUE(st.Exited(2)) << st.Describe() << c.Diagnostics();
+  const std::string err = c[0].process->Stderr();
+  EXPECT_NE(err.find("CLUSTER_BIND_ADDR: 0.0.0.0:"), std::string::npos) << err;
+  EXPECT_NE(err.find("CLUSTER_INSECURE=true"), std::string::npos) << err;
+}
+
 TEST(ClusterSecurity, WrongTokenIsRefusedAndTheClusterIsUnaffected) {
   ClusterHarness c(4);  // all four listed everywhere; n3 has the wrong token
   const std::string token = "t0ken-Of-The-Cluster";
