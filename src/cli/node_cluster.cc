@@ -43,8 +43,8 @@ std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::stri
   line(p + "max_silence_seconds " + std::to_string(worst_gap_ms / 1000.0));
   metric("elections_total", "counter", "Elections this node started.", s.elections);
   metric("term_changes_total", "counter", "Raft term changes seen.", s.term_changes);
-  metric("refused_peers_total", "counter",
-         "Handshakes refused (token, version, unknown member).", s.refused_peers);
+  metric("refused_peers_total", "counter", "Handshakes refused (token, version, unknown member).",
+         s.refused_peers);
   return out;
 }
 

@@ -2,12 +2,11 @@
 #include "volley/cluster/cluster_node.h"
 
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <grpcpp/grpcpp.h>
 
 #include <atomic>
 #include <filesystem>
@@ -158,8 +157,8 @@ TEST_F(ClusterNodeTest, OnlyTheCoordinatorProposesAndEveryNodeAppliesInOrder) {
       30s));
   std::lock_guard<std::mutex> lock(mu);
   for (auto& s : seen) {
-    EXPECT_EQ(s, (std::vector<std::string>{"300:a", "300:hello-from-3", "300:abcdefg",
-                                           "300:12345678"}));
+    EXPECT_EQ(
+        s, (std::vector<std::string>{"300:a", "300:hello-from-3", "300:abcdefg", "300:12345678"}));
   }
 }
 
@@ -169,8 +168,7 @@ TEST_F(ClusterNodeTest, VersionSkewIsRefusedNamingBothVersions) {
   auto n = ClusterNode::Start(Options(0));
   ASSERT_TRUE(n) << n.error().message;
   nodes_.push_back(std::move(*n));
-  auto stub = v1::Node::NewStub(
-      grpc::CreateChannel(addrs_[0], grpc::InsecureChannelCredentials()));
+  auto stub = v1::Node::NewStub(grpc::CreateChannel(addrs_[0], grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   auto stream = stub->RaftTunnel(&ctx);
   v1::TunnelFrame hello;
@@ -185,8 +183,7 @@ TEST_F(ClusterNodeTest, VersionSkewIsRefusedNamingBothVersions) {
   EXPECT_FALSE(stream->Read(&answer));
   const grpc::Status status = stream->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_NE(status.error_message().find("volley 0.2.0) speaks node protocol v2"),
-            std::string::npos)
+  EXPECT_NE(status.error_message().find("volley 0.2.0) speaks node protocol v2"), std::string::npos)
       << status.error_message();
   EXPECT_NE(status.error_message().find("speaks v1"), std::string::npos);
   // Status() is refreshed by Raft's poll: wait for the count to show.
@@ -199,8 +196,7 @@ TEST_F(ClusterNodeTest, SilentCallerIsCutOffAtTheHandshakeTimeout) {
   auto n = ClusterNode::Start(Options(0));
   ASSERT_TRUE(n) << n.error().message;
   nodes_.push_back(std::move(*n));
-  auto stub = v1::Node::NewStub(
-      grpc::CreateChannel(addrs_[0], grpc::InsecureChannelCredentials()));
+  auto stub = v1::Node::NewStub(grpc::CreateChannel(addrs_[0], grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
   auto stream = stub->RaftTunnel(&ctx);
   v1::TunnelFrame answer;

@@ -260,7 +260,7 @@ class HubImpl final : public TunnelHub {
             : MakeError(ErrorCode::kProtocol, "the first frame of a tunnel must be a Hello");
     if (!peer) {
       NoteRefusal(ctx->peer(), why, peer.error().message);
-      const auto code = why == Refusal::kToken ? grpc::StatusCode::UNAUTHENTICATED
+      const auto code = why == Refusal::kToken     ? grpc::StatusCode::UNAUTHENTICATED
                         : why == Refusal::kVersion ? grpc::StatusCode::FAILED_PRECONDITION
                                                    : grpc::StatusCode::PERMISSION_DENIED;
       return grpc::Status(code, peer.error().message);
@@ -426,8 +426,8 @@ class HubImpl final : public TunnelHub {
         PeerContact& c = contacts_[peer];
         c.last_bytes = now;
         if (last != Clock::time_point{}) {
-          c.max_gap = std::max(
-              c.max_gap, std::chrono::duration_cast<std::chrono::milliseconds>(now - last));
+          c.max_gap = std::max(c.max_gap,
+                               std::chrono::duration_cast<std::chrono::milliseconds>(now - last));
         }
       }
       last = now;
@@ -487,7 +487,8 @@ class HubImpl final : public TunnelHub {
   void NoteUnreachable(const std::string& address, grpc::StatusCode code,
                        const std::string& message) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (logged_.size() < kMaxLogged && logged_.insert("down|" + address + "|" + std::to_string(code)).second) {
+    if (logged_.size() < kMaxLogged &&
+        logged_.insert("down|" + address + "|" + std::to_string(code)).second) {
       fprintf(stderr, "volley cluster: cannot open a tunnel to %s (retrying): %s\n",
               address.c_str(), message.c_str());
     }

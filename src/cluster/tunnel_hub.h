@@ -33,10 +33,10 @@ struct PeerContact {
 };
 
 struct TunnelHubOptions {
-  std::string bind_addr;       // host:port (port 0 = ephemeral)
-  PeerIdentity self;           // sent in Hello and Welcome
-  HandshakePolicy policy;      // what callers must satisfy
-  std::string token;           // sent in our Hello; never logged
+  std::string bind_addr;                              // host:port (port 0 = ephemeral)
+  PeerIdentity self;                                  // sent in Hello and Welcome
+  HandshakePolicy policy;                             // what callers must satisfy
+  std::string token;                                  // sent in our Hello; never logged
   std::string tls_cert_pem, tls_key_pem, tls_ca_pem;  // all three or none (then plaintext)
   std::chrono::milliseconds handshake_timeout{3000};
 };

@@ -23,14 +23,17 @@ TEST(ClusterLoad, SaturatedNodesKeepTheirLeaderAndTerm) {
     target_ports.push_back(port);
     std::string error;
     targets.push_back(Subprocess::Spawn(
-        {VOLLEY_BINARY, "target", "--listen", "127.0.0.1:" + std::to_string(port)}, Env{},
-        &error));
+        {VOLLEY_BINARY, "target", "--listen", "127.0.0.1:" + std::to_string(port)}, Env{}, &error));
     ASSERT_NE(targets.back(), nullptr) << error;
     const std::string plan = c.dir().File("plan" + std::to_string(i) + ".yaml");
     std::ofstream(plan) << "version: \"1.0\"\n"
                            "config:\n"
-                           "  baseUrl: \"http://127.0.0.1:" << port << "\"\n"
-                           "  duration: " << seconds + 30 << "s\n"
+                           "  baseUrl: \"http://127.0.0.1:"
+                        << port
+                        << "\"\n"
+                           "  duration: "
+                        << seconds + 30
+                        << "s\n"
                            "  workers: 64\n"
                            "load:\n"
                            "  model: concurrent\n"
@@ -57,7 +60,8 @@ TEST(ClusterLoad, SaturatedNodesKeepTheirLeaderAndTerm) {
       EXPECT_EQ((*h)["term"], start["term"]) << c.Diagnostics();
       for (const char* group : {"voters", "standbys"}) {
         for (const auto& m : (*h)[group]) {
-          if (m["max_silence_ms"].is_number()) worst = std::max<int64_t>(worst, m["max_silence_ms"]);
+          if (m["max_silence_ms"].is_number())
+            worst = std::max<int64_t>(worst, m["max_silence_ms"]);
         }
       }
     }
@@ -80,10 +84,11 @@ TEST(ClusterLoad, SaturatedNodesKeepTheirLeaderAndTerm) {
   }
   double load = 0;
   std::ifstream("/proc/loadavg") >> load;
-  printf("%d s under load (%.0f requests/s in all): term %s throughout, worst heartbeat gap "
-         "%lld ms (loadavg %.1f)\n",
-         seconds, static_cast<double>(served) / seconds, start["term"].dump().c_str(),
-         static_cast<long long>(worst), load);
+  printf(
+      "%d s under load (%.0f requests/s in all): term %s throughout, worst heartbeat gap "
+      "%lld ms (loadavg %.1f)\n",
+      seconds, static_cast<double>(served) / seconds, start["term"].dump().c_str(),
+      static_cast<long long>(worst), load);
 }
 
 }  // namespace

@@ -53,14 +53,18 @@ class Namespaces {
   bool Isolate(int i) {
     const std::string nft = "ip netns exec " + Name(i) + " nft ";
     return Shell(nft + "add table inet volley_partition") == 0 &&
-           Shell(nft + "'add chain inet volley_partition in { type filter hook input priority 0; }'") ==
+           Shell(nft +
+                 "'add chain inet volley_partition in { type filter hook input priority 0; }'") ==
                0 &&
-           Shell(nft + "'add chain inet volley_partition out { type filter hook output priority 0; }'") ==
+           Shell(nft +
+                 "'add chain inet volley_partition out { type filter hook output priority 0; }'") ==
                0 &&
-           Shell(nft + "add rule inet volley_partition in ip saddr 10.213.77.0/24 ip saddr != "
-                     "10.213.77.254 drop") == 0 &&
-           Shell(nft + "add rule inet volley_partition out ip daddr 10.213.77.0/24 ip daddr != "
-                     "10.213.77.254 drop") == 0;
+           Shell(nft +
+                 "add rule inet volley_partition in ip saddr 10.213.77.0/24 ip saddr != "
+                 "10.213.77.254 drop") == 0 &&
+           Shell(nft +
+                 "add rule inet volley_partition out ip daddr 10.213.77.0/24 ip daddr != "
+                 "10.213.77.254 drop") == 0;
   }
   bool Heal(int i) {
     return Shell("ip netns exec " + Name(i) + " nft delete table inet volley_partition") == 0;

@@ -43,8 +43,8 @@ bool MakeCa(const std::string& dir, const std::string& name) {
          Sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " + d +
             ".key -out " + d + ".csr -subj /CN=" + name + "-node" + quiet) == 0 &&
          Sh("openssl x509 -req -in " + d + ".csr -CA " + d + "-ca.pem -CAkey " + d +
-            "-ca.key -CAcreateserial -out " + d + ".pem -days 2 -extfile " + d + ".ext" +
-            quiet) == 0;
+            "-ca.key -CAcreateserial -out " + d + ".pem -days 2 -extfile " + d + ".ext" + quiet) ==
+             0;
 }
 
 std::map<std::string, std::string> TlsEnv(const std::string& dir, const std::string& name) {
@@ -116,10 +116,10 @@ TEST(ClusterSecurity, MutualTlsAdmitsOnlyCertificatesOfTheClusterCa) {
   }
   // ... and a client without any certificate is refused by the TLS handshake itself
   // (TLS 1.2, where the refusal ends the handshake; under 1.3 the client may finish first).
-  const std::string probe = "openssl s_client -connect 127.0.0.1:" +
-                            std::to_string(c[*leader].raft_port) + " -CAfile " + c.dir().path() +
-                            "/good-ca.pem -alpn h2 -tls1_2 </dev/null >" + c.dir().File("probe") +
-                            " 2>&1";
+  const std::string probe =
+      "openssl s_client -connect 127.0.0.1:" + std::to_string(c[*leader].raft_port) + " -CAfile " +
+      c.dir().path() + "/good-ca.pem -alpn h2 -tls1_2 </dev/null >" + c.dir().File("probe") +
+      " 2>&1";
   Sh(probe);
   const std::string probe_out = ReadFile(c.dir().File("probe"));
   EXPECT_TRUE(probe_out.find("alert") != std::string::npos ||
@@ -204,11 +204,10 @@ TEST(ClusterSecurity, GarbageAndHalfOpenConnectionsCostBoundedMemory) {
   EXPECT_TRUE(c.Running(victim));
   EXPECT_EQ((*c.Health(*leader))["term"], term);
   ASSERT_GT(rss_before, 0u);
-  EXPECT_LT(rss_during, rss_before + 64 * 1024) << "RSS KiB before " << rss_before << ", during "
-                                               << rss_during;
+  EXPECT_LT(rss_during, rss_before + 64 * 1024)
+      << "RSS KiB before " << rss_before << ", during " << rss_during;
   printf("leader RSS: %llu KiB before, %llu KiB with 200 idle connections after 1 MiB of junk\n",
-         static_cast<unsigned long long>(rss_before),
-         static_cast<unsigned long long>(rss_during));
+         static_cast<unsigned long long>(rss_before), static_cast<unsigned long long>(rss_during));
 }
 
 }  // namespace

@@ -41,9 +41,9 @@ TEST(ClusterProcess, ThreeNodesElectExactlyOneLeaderAndAgree) {
   EXPECT_EQ(leaders, 1);
   // The table of `volley cluster status` shows the same.
   std::string error;
-  auto status = Subprocess::Spawn({VOLLEY_BINARY, "cluster", "status", "--node",
-                                   "127.0.0.1:" + std::to_string(c[0].http_port)},
-                                  Env{}, &error);
+  auto status = Subprocess::Spawn(
+      {VOLLEY_BINARY, "cluster", "status", "--node", "127.0.0.1:" + std::to_string(c[0].http_port)},
+      Env{}, &error);
   ASSERT_NE(status, nullptr) << error;
   ASSERT_TRUE(status->Wait(milliseconds(10'000)).Exited(0)) << status->Diagnostics();
   const std::string table = status->Stdout();
@@ -159,8 +159,7 @@ TEST(ClusterProcess, WithoutClusterEnabledNoClusterPortIsOpened) {
   env.set["CLUSTER_BIND_ADDR"] = c[0].address();
   std::string error;
   auto p = Subprocess::Spawn({VOLLEY_BINARY, "node", "--listen",
-                              "127.0.0.1:" + std::to_string(c[0].http_port), "--metrics-addr",
-                              ""},
+                              "127.0.0.1:" + std::to_string(c[0].http_port), "--metrics-addr", ""},
                              env, &error);
   ASSERT_NE(p, nullptr) << error;
   httplib::Client http("127.0.0.1", c[0].http_port);

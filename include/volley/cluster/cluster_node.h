@@ -19,25 +19,25 @@ namespace volley::cluster {
 
 // How a node joins: everything comes from the environment (ClusterOptionsFromEnv) or a test.
 struct ClusterOptions {
-  std::string node_id;                  // CLUSTER_NODE_ID, else hostname + "-" + region
-  std::string region = "local";         // CLUSTER_REGION
+  std::string node_id;                     // CLUSTER_NODE_ID, else hostname + "-" + region
+  std::string region = "local";            // CLUSTER_REGION
   std::string bind_addr = "0.0.0.0:7000";  // CLUSTER_BIND_ADDR: gRPC, and Raft inside it
   // CLUSTER_SELF_ADDR: the address the other nodes reach this one at (behind NAT, in a
   // container); empty = bind_addr when it is not a wildcard, else hostname:port.
   std::string self_addr;
-  std::string discovery = "static";     // DISCOVERY_MODE: static | consul
-  std::vector<std::string> nodes;       // CLUSTER_NODES: host:port of every member
-  std::string data_dir;                 // CLUSTER_DATA_DIR: Raft log and snapshots
-  size_t voters = 5;                    // CLUSTER_VOTERS: the others are standbys
-  size_t min_peers = 0;                 // CLUSTER_MIN_PEERS: 0 = a majority of `nodes`
+  std::string discovery = "static";  // DISCOVERY_MODE: static | consul
+  std::vector<std::string> nodes;    // CLUSTER_NODES: host:port of every member
+  std::string data_dir;              // CLUSTER_DATA_DIR: Raft log and snapshots
+  size_t voters = 5;                 // CLUSTER_VOTERS: the others are standbys
+  size_t min_peers = 0;              // CLUSTER_MIN_PEERS: 0 = a majority of `nodes`
   // Randomized by Raft between 1x and 2x: a dead leader is replaced in about 0.5-1.2 s.
-  std::chrono::milliseconds election_timeout{500};    // CLUSTER_ELECTION_TIMEOUT
-  std::chrono::milliseconds heartbeat_interval{50};   // CLUSTER_HEARTBEAT_INTERVAL
+  std::chrono::milliseconds election_timeout{500};   // CLUSTER_ELECTION_TIMEOUT
+  std::chrono::milliseconds heartbeat_interval{50};  // CLUSTER_HEARTBEAT_INTERVAL
   // A voter silent for longer than this is replaced by a standby (CLUSTER_PROMOTE_AFTER).
   std::chrono::milliseconds promote_after{5000};
-  std::string token;                    // CLUSTER_TOKEN; never logged or reported
+  std::string token;                      // CLUSTER_TOKEN; never logged or reported
   std::string tls_cert, tls_key, tls_ca;  // CLUSTER_TLS_CERT / _KEY / _CA (mTLS)
-  bool insecure = false;                // CLUSTER_INSECURE: allow a bare non-loopback bind
+  bool insecure = false;                  // CLUSTER_INSECURE: allow a bare non-loopback bind
 };
 
 // The seed's /health/cluster state. A standby reports kFollower (its membership says more).
@@ -60,15 +60,15 @@ struct MemberStatus {
 struct ClusterStatus {
   Role state = Role::kForming;
   std::string node_id, region, address;
-  std::string leader_id;   // empty while no leader is known
+  std::string leader_id;  // empty while no leader is known
   uint64_t term = 0;
-  size_t peers = 0;        // members of the configuration, this node included
+  size_t peers = 0;            // members of the configuration, this node included
   bool cluster_ready = false;  // a leader is known and has committed an entry of its term
   bool coordinator = false;    // this node leads and has committed an entry of its term
   std::vector<MemberStatus> members;
-  uint64_t elections = 0;      // elections this node started (candidate transitions)
+  uint64_t elections = 0;  // elections this node started (candidate transitions)
   uint64_t term_changes = 0;
-  uint64_t refused_peers = 0;  // handshakes refused: token, version, unknown member
+  uint64_t refused_peers = 0;   // handshakes refused: token, version, unknown member
   uint64_t last_log_index = 0;  // this node's Raft log (kept across restarts)
   uint64_t commit_index = 0;
 };
