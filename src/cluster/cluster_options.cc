@@ -30,7 +30,7 @@ constexpr Doc kDocs[] = {
     {"CLUSTER_DATA_DIR", "Raft log and snapshots; keep it across restarts (./volley-cluster)"},
     {"CLUSTER_VOTERS", "at most this many voters, the others are standbys (5)"},
     {"CLUSTER_MIN_PEERS",
-     "members (this one included) that must be in touch before "
+     "members (this one included) the leader must be in touch with before it reports "
      "cluster_ready (0 = a majority of the voters)"},
     {"CLUSTER_ELECTION_TIMEOUT", "Raft election timeout, randomized up to 2x (500ms)"},
     {"CLUSTER_HEARTBEAT_INTERVAL", "leader heartbeat interval (50ms)"},

@@ -29,7 +29,9 @@ struct ClusterOptions {
   std::vector<std::string> nodes;    // CLUSTER_NODES: host:port of every member
   std::string data_dir;              // CLUSTER_DATA_DIR: Raft log and snapshots
   size_t voters = 5;                 // CLUSTER_VOTERS: the others are standbys
-  size_t min_peers = 0;              // CLUSTER_MIN_PEERS: 0 = a majority of `nodes`
+  // CLUSTER_MIN_PEERS: members (this one included) the leader must be in touch with to
+  // report cluster_ready; 0 = a majority of the voters.
+  size_t min_peers = 0;
   // Randomized by Raft between 1x and 2x: a dead leader is replaced in about 0.5-1.2 s.
   std::chrono::milliseconds election_timeout{500};   // CLUSTER_ELECTION_TIMEOUT
   std::chrono::milliseconds heartbeat_interval{50};  // CLUSTER_HEARTBEAT_INTERVAL
