@@ -190,7 +190,7 @@ TEST_F(ClusterNodeTest, VersionSkewIsRefusedNamingBothVersions) {
   EXPECT_TRUE(WaitFor([&] { return nodes_[0]->Status().refused_peers == 1; }, 10s));
 }
 
-// A caller that opens a tunnel and never says hello is cut off after the handshake
+// A caller that opens a tunnel and never says hello is cut off after the handshake (10 s)
 // timeout instead of holding a server thread forever.
 TEST_F(ClusterNodeTest, SilentCallerIsCutOffAtTheHandshakeTimeout) {
   auto n = ClusterNode::Start(Options(0));

@@ -375,7 +375,14 @@ class HubImpl final : public TunnelHub {
         NoteRefusedBy(address, why);
       } else {
         NoteUnreachable(address, status.error_code(), why);
-        ForgetChannel(address, channel);
+        // Only a peer that is down (refused at once, cheap to redial). A TLS failure keeps
+        // its channel and gRPC's backoff, so a misconfigured peer cannot make every member
+        // run a TLS handshake every 200 ms; a handshake cut short by our own timeout may
+        // finish in the background.
+        if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+            why.find("Connection refused") != std::string::npos) {
+          ForgetChannel(address, channel);
+        }
       }
       return done(MakeError(ErrorCode::kIo, address + ": " + why));
     }
