@@ -11,7 +11,8 @@ namespace {
 
 std::string Text(const nlohmann::json& j, const char* key) {
   if (!j.contains(key) || j[key].is_null()) return "-";
-  if (j[key].is_string()) return j[key].get<std::string>().empty() ? "-" : j[key].get<std::string>();
+  if (j[key].is_string())
+    return j[key].get<std::string>().empty() ? "-" : j[key].get<std::string>();
   return j[key].dump();
 }
 
@@ -21,8 +22,8 @@ Runner RegisterCluster(CLI::App& app) {
   auto node = std::make_shared<std::string>("127.0.0.1:8080");
   CLI::App* cmd = app.add_subcommand("cluster", "Inspect a cluster of volley nodes");
   cmd->require_subcommand(1);
-  CLI::App* status = cmd->add_subcommand(
-      "status", "Print a node's cluster view (GET /health/cluster) as a table");
+  CLI::App* status =
+      cmd->add_subcommand("status", "Print a node's cluster view (GET /health/cluster) as a table");
   status->add_option("--node", *node, "The node's control address host:port (127.0.0.1:8080)");
   return [node]() -> int {
     http::HttpClient client;
@@ -40,24 +41,24 @@ Runner RegisterCluster(CLI::App& app) {
                          "cluster status");
     }
     if (res->status == 404) {
-      return ReportError(Error{ErrorCode::kNotFound, *node + " runs without cluster mode "
-                                                             "(start it with CLUSTER_ENABLED=true)"},
-                         "cluster status");
+      return ReportError(
+          Error{ErrorCode::kNotFound, *node + " runs without cluster mode "
+                                              "(start it with CLUSTER_ENABLED=true)"},
+          "cluster status");
     }
     auto j = nlohmann::json::parse(res->body, nullptr, false);
     if (res->status != 200 || j.is_discarded() || !j.is_object()) {
-      return ReportError(Error{ErrorCode::kProtocol, *node + " answered HTTP " +
-                                                         std::to_string(res->status) +
-                                                         " without cluster JSON"},
-                         "cluster status");
+      return ReportError(
+          Error{ErrorCode::kProtocol,
+                *node + " answered HTTP " + std::to_string(res->status) + " without cluster JSON"},
+          "cluster status");
     }
     printf("node %s (region %s) at %s\n", Text(j, "node_id").c_str(), Text(j, "region").c_str(),
            Text(j, "address").c_str());
-    printf("state %s  term %s  leader %s  peers %s  cluster_ready %s\n\n",
-           Text(j, "state").c_str(), Text(j, "term").c_str(), Text(j, "leader_id").c_str(),
-           Text(j, "peers").c_str(), Text(j, "cluster_ready").c_str());
-    printf("%-24s %-22s %-12s %-10s %s\n", "MEMBER", "ADDRESS", "REGION", "ROLE",
-           "LAST CONTACT");
+    printf("state %s  term %s  leader %s  peers %s  cluster_ready %s\n\n", Text(j, "state").c_str(),
+           Text(j, "term").c_str(), Text(j, "leader_id").c_str(), Text(j, "peers").c_str(),
+           Text(j, "cluster_ready").c_str());
+    printf("%-24s %-22s %-12s %-10s %s\n", "MEMBER", "ADDRESS", "REGION", "ROLE", "LAST CONTACT");
     for (const char* group : {"voters", "standbys"}) {
       if (!j.contains(group) || !j[group].is_array()) continue;
       for (const auto& m : j[group]) {
@@ -66,8 +67,8 @@ Runner RegisterCluster(CLI::App& app) {
                 ? m["last_contact_ms"].dump() + " ms ago"
                 : "never";
         printf("%-24s %-22s %-12s %-10s %s\n", Text(m, "node_id").c_str(),
-               Text(m, "address").c_str(), Text(m, "region").c_str(),
-               Text(m, "membership").c_str(), contact.c_str());
+               Text(m, "address").c_str(), Text(m, "region").c_str(), Text(m, "membership").c_str(),
+               contact.c_str());
       }
     }
     return kExitOk;

@@ -1,5 +1,6 @@
 #include "node_cluster.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "volley/cluster/cluster_env.h"
@@ -33,10 +34,17 @@ std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::stri
          s.coordinator ? 1 : 0);
   metric("ready", "gauge", "1 while the cluster is ready (cluster_ready).", s.cluster_ready);
   metric("members", "gauge", "Members of the Raft configuration.", s.peers);
+  int64_t worst_gap_ms = 0;
+  for (const auto& m : s.members) {
+    if (m.max_silence) worst_gap_ms = std::max<int64_t>(worst_gap_ms, m.max_silence->count());
+  }
+  line("# HELP " + p + "max_silence_seconds Longest gap between two frames from any member.");
+  line("# TYPE " + p + "max_silence_seconds gauge");
+  line(p + "max_silence_seconds " + std::to_string(worst_gap_ms / 1000.0));
   metric("elections_total", "counter", "Elections this node started.", s.elections);
   metric("term_changes_total", "counter", "Raft term changes seen.", s.term_changes);
-  metric("refused_peers_total", "counter",
-         "Handshakes refused (token, version, unknown member).", s.refused_peers);
+  metric("refused_peers_total", "counter", "Handshakes refused (token, version, unknown member).",
+         s.refused_peers);
   return out;
 }
 

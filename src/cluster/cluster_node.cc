@@ -50,8 +50,7 @@ class NodeImpl final : public ClusterNode {
                std::function<void(Result<uint64_t>)> done) override {
     raft_->Propose(type, std::move(payload), std::move(done));
   }
-  void SetApplyObserver(
-      std::function<void(uint16_t, std::string_view, uint64_t)> fn) override {
+  void SetApplyObserver(std::function<void(uint16_t, std::string_view, uint64_t)> fn) override {
     raft_->SetApplyObserver(std::move(fn));
   }
 
@@ -86,8 +85,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ClusterOptions options) 
   hub_options.bind_addr =
       (bind->host.find(':') != std::string::npos ? "[" + bind->host + "]" : bind->host) + ":" +
       std::to_string(bind->port);
-  hub_options.self = PeerIdentity{options.node_id, RaftIdFor(*self_addr), options.region,
-                                  *self_addr};
+  hub_options.self =
+      PeerIdentity{options.node_id, RaftIdFor(*self_addr), options.region, *self_addr};
   hub_options.policy = HandshakePolicy{options.token, *conf, hub_options.self.raft_id};
   hub_options.token = options.token;
   if (!options.tls_cert.empty()) {
@@ -109,8 +108,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ClusterOptions options) 
   RaftHost::Options raft_options;
   raft_options.cluster = options;
   raft_options.configuration = *conf;
-  raft_options.self = PeerIdentity{options.node_id, RaftIdFor(*self_addr), options.region,
-                                   *self_addr};
+  raft_options.self =
+      PeerIdentity{options.node_id, RaftIdFor(*self_addr), options.region, *self_addr};
   auto raft = RaftHost::Start(std::move(raft_options), **hub);
   if (!raft) {
     (*hub)->Shutdown();
@@ -119,7 +118,9 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ClusterOptions options) 
   fprintf(stderr, "volley cluster: %s (region %s) listens on %s:%u as %s, %zu members%s\n",
           options.node_id.c_str(), options.region.c_str(), bind->host.c_str(), (*hub)->port(),
           self_addr->c_str(), conf->size(),
-          !options.tls_cert.empty() ? ", mTLS" : options.token.empty() ? "" : ", token");
+          !options.tls_cert.empty() ? ", mTLS"
+          : options.token.empty()   ? ""
+                                    : ", token");
   return std::unique_ptr<ClusterNode>(new NodeImpl(std::move(*hub), std::move(*raft)));
 }
 

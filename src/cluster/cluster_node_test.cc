@@ -2,6 +2,7 @@
 #include "volley/cluster/cluster_node.h"
 
 #include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -11,6 +12,10 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+
+#include "handshake.h"
+#include "membership.h"
+#include "volley/v1/node.grpc.pb.h"
 
 namespace volley::cluster {
 namespace {
@@ -152,9 +157,53 @@ TEST_F(ClusterNodeTest, OnlyTheCoordinatorProposesAndEveryNodeAppliesInOrder) {
       30s));
   std::lock_guard<std::mutex> lock(mu);
   for (auto& s : seen) {
-    EXPECT_EQ(s, (std::vector<std::string>{"300:a", "300:hello-from-3", "300:abcdefg",
-                                           "300:12345678"}));
+    EXPECT_EQ(
+        s, (std::vector<std::string>{"300:a", "300:hello-from-3", "300:abcdefg", "300:12345678"}));
   }
+}
+
+// A caller of another protocol version, speaking gRPC directly: refused with a status
+// that names both versions, counted, and the node keeps running.
+TEST_F(ClusterNodeTest, VersionSkewIsRefusedNamingBothVersions) {
+  auto n = ClusterNode::Start(Options(0));
+  ASSERT_TRUE(n) << n.error().message;
+  nodes_.push_back(std::move(*n));
+  auto stub = v1::Node::NewStub(grpc::CreateChannel(addrs_[0], grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  auto stream = stub->RaftTunnel(&ctx);
+  v1::TunnelFrame hello;
+  auto* h = hello.mutable_hello();
+  h->set_protocol_version(2);
+  h->set_software_version("volley 0.2.0");
+  h->set_node_id("future");
+  h->set_address(addrs_[1]);
+  h->set_raft_id(RaftIdFor(addrs_[1]));
+  ASSERT_TRUE(stream->Write(hello));
+  v1::TunnelFrame answer;
+  EXPECT_FALSE(stream->Read(&answer));
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("volley 0.2.0) speaks node protocol v2"), std::string::npos)
+      << status.error_message();
+  EXPECT_NE(status.error_message().find("speaks v1"), std::string::npos);
+  // Status() is refreshed by Raft's poll: wait for the count to show.
+  EXPECT_TRUE(WaitFor([&] { return nodes_[0]->Status().refused_peers == 1; }, 10s));
+}
+
+// A caller that opens a tunnel and never says hello is cut off after the handshake (10 s)
+// timeout instead of holding a server thread forever.
+TEST_F(ClusterNodeTest, SilentCallerIsCutOffAtTheHandshakeTimeout) {
+  auto n = ClusterNode::Start(Options(0));
+  ASSERT_TRUE(n) << n.error().message;
+  nodes_.push_back(std::move(*n));
+  auto stub = v1::Node::NewStub(grpc::CreateChannel(addrs_[0], grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  auto stream = stub->RaftTunnel(&ctx);
+  v1::TunnelFrame answer;
+  EXPECT_FALSE(stream->Read(&answer));  // returns once the node gives up on us
+  const grpc::Status status = stream->Finish();
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(nodes_[0]->Status().refused_peers, 0u);
 }
 
 }  // namespace

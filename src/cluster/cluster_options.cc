@@ -20,16 +20,18 @@ struct Doc {
 constexpr Doc kDocs[] = {
     {"CLUSTER_ENABLED", "true = join a Raft cluster (default false: standalone, no cluster port)"},
     {"CLUSTER_BIND_ADDR", "gRPC + Raft listen address (0.0.0.0:7000)"},
-    {"CLUSTER_SELF_ADDR", "address the other nodes reach this one at (NAT, containers); "
-                          "default: the bind address, or hostname:port for a wildcard"},
+    {"CLUSTER_SELF_ADDR",
+     "address the other nodes reach this one at (NAT, containers); "
+     "default: the bind address, or hostname:port for a wildcard"},
     {"CLUSTER_NODES", "static peer list host:port,host:port (must include this node)"},
     {"DISCOVERY_MODE", "static (consul arrives with its own issue)"},
     {"CLUSTER_NODE_ID", "stable node identity (default: hostname-region)"},
     {"CLUSTER_REGION", "region label (local)"},
     {"CLUSTER_DATA_DIR", "Raft log and snapshots; keep it across restarts (./volley-cluster)"},
     {"CLUSTER_VOTERS", "at most this many voters, the others are standbys (5)"},
-    {"CLUSTER_MIN_PEERS", "members (this one included) that must be in touch before "
-                          "cluster_ready (0 = a majority of the voters)"},
+    {"CLUSTER_MIN_PEERS",
+     "members (this one included) the leader must be in touch with before it reports "
+     "cluster_ready (0 = a majority of the voters)"},
     {"CLUSTER_ELECTION_TIMEOUT", "Raft election timeout, randomized up to 2x (500ms)"},
     {"CLUSTER_HEARTBEAT_INTERVAL", "leader heartbeat interval (50ms)"},
     {"CLUSTER_PROMOTE_AFTER", "a voter silent this long is replaced by a standby (5s)"},
@@ -70,16 +72,14 @@ Result<size_t> ParseCount(std::string_view text, size_t min) {
   size_t v = 0;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || v < min) {
-    return MakeError(ErrorCode::kInvalidArgument, "expected a whole number >= " +
-                                                      std::to_string(min) + ", got '" +
-                                                      std::string(text) + "'");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "expected a whole number >= " + std::to_string(min) + ", got '" + std::string(text) + "'");
   }
   return v;
 }
 
-bool IsLoopback(const std::string& host) {
-  return host == "::1" || host.rfind("127.", 0) == 0;
-}
+bool IsLoopback(const std::string& host) { return host == "::1" || host.rfind("127.", 0) == 0; }
 
 }  // namespace
 
@@ -158,7 +158,7 @@ Result<std::string> SelfAddress(const ClusterOptions& o) {
   auto bind = ParseListenAddress(o.bind_addr);
   if (!bind) return tl::unexpected(bind.error());
   const bool wildcard = bind->host == "0.0.0.0" || bind->host == "::";
-  const std::string host = wildcard ? Hostname()
+  const std::string host = wildcard                                    ? Hostname()
                            : bind->host.find(':') != std::string::npos ? "[" + bind->host + "]"
                                                                        : bind->host;
   return NormalizeAddress(host + ":" + std::to_string(bind->port));
@@ -206,14 +206,16 @@ Result<void> ValidateClusterOptions(const ClusterOptions& o) {
   }
   const int tls_parts = !o.tls_cert.empty() + !o.tls_key.empty() + !o.tls_ca.empty();
   if (tls_parts != 0 && tls_parts != 3) {
-    p.Add("CLUSTER_TLS_CERT", "mTLS needs all three of CLUSTER_TLS_CERT, CLUSTER_TLS_KEY and "
-                              "CLUSTER_TLS_CA");
+    p.Add("CLUSTER_TLS_CERT",
+          "mTLS needs all three of CLUSTER_TLS_CERT, CLUSTER_TLS_KEY and "
+          "CLUSTER_TLS_CA");
   }
   if (bind && !IsLoopback(bind->host) && o.token.empty() && tls_parts != 3 && !o.insecure) {
     p.Add("CLUSTER_BIND_ADDR",
-          o.bind_addr + " is reachable off this machine and the cluster has no authentication: "
-                        "set CLUSTER_TOKEN and/or CLUSTER_TLS_CERT/_KEY/_CA, or "
-                        "CLUSTER_INSECURE=true to accept the risk");
+          o.bind_addr +
+              " is reachable off this machine and the cluster has no authentication: "
+              "set CLUSTER_TOKEN and/or CLUSTER_TLS_CERT/_KEY/_CA, or "
+              "CLUSTER_INSECURE=true to accept the risk");
   }
   return p.Done();
 }

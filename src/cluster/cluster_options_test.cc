@@ -18,8 +18,9 @@ config::EnvLookup Env(std::map<std::string, std::string> vars) {
 TEST(ClusterOptions, DisabledByDefault) {
   EXPECT_FALSE(*ClusterEnabledFromEnv(Env({})));
   EXPECT_TRUE(*ClusterEnabledFromEnv(Env({{"CLUSTER_ENABLED", "true"}})));
-  EXPECT_NE(ClusterEnabledFromEnv(Env({{"CLUSTER_ENABLED", "maybe"}})).error().message.find(
-                "CLUSTER_ENABLED"),
+  EXPECT_NE(ClusterEnabledFromEnv(Env({{"CLUSTER_ENABLED", "maybe"}}))
+                .error()
+                .message.find("CLUSTER_ENABLED"),
             std::string::npos);
 }
 
@@ -112,12 +113,12 @@ TEST(ClusterOptions, OwnAddressMustBeListed) {
 
 TEST(ClusterOptions, HelpListsEveryVariable) {
   const std::string help = ClusterEnvHelp();
-  for (const char* v : {"CLUSTER_ENABLED", "CLUSTER_BIND_ADDR", "CLUSTER_SELF_ADDR",
-                        "CLUSTER_NODES", "DISCOVERY_MODE", "CLUSTER_NODE_ID", "CLUSTER_REGION",
-                        "CLUSTER_DATA_DIR", "CLUSTER_VOTERS", "CLUSTER_MIN_PEERS",
-                        "CLUSTER_ELECTION_TIMEOUT", "CLUSTER_HEARTBEAT_INTERVAL",
-                        "CLUSTER_PROMOTE_AFTER", "CLUSTER_TOKEN", "CLUSTER_TLS_CERT",
-                        "CLUSTER_TLS_KEY", "CLUSTER_TLS_CA", "CLUSTER_INSECURE"}) {
+  for (const char* v :
+       {"CLUSTER_ENABLED", "CLUSTER_BIND_ADDR", "CLUSTER_SELF_ADDR", "CLUSTER_NODES",
+        "DISCOVERY_MODE", "CLUSTER_NODE_ID", "CLUSTER_REGION", "CLUSTER_DATA_DIR", "CLUSTER_VOTERS",
+        "CLUSTER_MIN_PEERS", "CLUSTER_ELECTION_TIMEOUT", "CLUSTER_HEARTBEAT_INTERVAL",
+        "CLUSTER_PROMOTE_AFTER", "CLUSTER_TOKEN", "CLUSTER_TLS_CERT", "CLUSTER_TLS_KEY",
+        "CLUSTER_TLS_CA", "CLUSTER_INSECURE"}) {
     EXPECT_NE(help.find(v), std::string::npos) << v;
   }
 }

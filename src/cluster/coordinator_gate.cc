@@ -22,8 +22,7 @@ void CoordinatorGate::Failed(uint64_t) { pending_ = false; }
 
 bool CoordinatorGate::FollowerReady(const RaftView& view, uint64_t applied_coord_term,
                                     uint64_t applied_coord_leader) {
-  return view.leader != 0 && applied_coord_term == view.term &&
-         applied_coord_leader == view.leader;
+  return view.leader != 0 && applied_coord_term == view.term && applied_coord_leader == view.leader;
 }
 
 }  // namespace volley::cluster

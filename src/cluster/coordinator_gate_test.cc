@@ -18,7 +18,7 @@ TEST(CoordinatorGate, LeaderCoordinatesOnlyAfterItsEntryIsCommitted) {
   EXPECT_FALSE(g.Observe({RaftRole::kCandidate, 2, 0}));
   EXPECT_EQ(g.Observe(Leader(2)), 2u);  // propose now
   EXPECT_FALSE(g.coordinator());
-  EXPECT_FALSE(g.Observe(Leader(2)));   // one proposal in flight, not two
+  EXPECT_FALSE(g.Observe(Leader(2)));  // one proposal in flight, not two
   EXPECT_FALSE(g.coordinator());
   g.Committed(2, Leader(2));
   EXPECT_TRUE(g.coordinator());
@@ -71,8 +71,8 @@ TEST(CoordinatorGate, FailedProposalIsRetriedOnTheNextObservation) {
 
 TEST(CoordinatorGate, FollowerIsReadyOnlyWithTheCurrentLeadersEntryOfThisTerm) {
   EXPECT_TRUE(CoordinatorGate::FollowerReady(Follower(5), 5, kOther));
-  EXPECT_FALSE(CoordinatorGate::FollowerReady(Follower(5), 4, kOther));   // old term's entry
-  EXPECT_FALSE(CoordinatorGate::FollowerReady(Follower(5), 5, kSelf));    // someone else's
+  EXPECT_FALSE(CoordinatorGate::FollowerReady(Follower(5), 4, kOther));     // old term's entry
+  EXPECT_FALSE(CoordinatorGate::FollowerReady(Follower(5), 5, kSelf));      // someone else's
   EXPECT_FALSE(CoordinatorGate::FollowerReady(Follower(5, 0), 5, kOther));  // no leader known
 }
 

@@ -12,16 +12,15 @@ constexpr size_t kMaxField = 256;
 
 Result<PeerIdentity> Refuse(Refusal kind, Refusal* why, std::string message) {
   if (why) *why = kind;
-  return MakeError(kind == Refusal::kMalformed ? ErrorCode::kProtocol
-                                               : ErrorCode::kInvalidArgument,
+  return MakeError(kind == Refusal::kMalformed ? ErrorCode::kProtocol : ErrorCode::kInvalidArgument,
                    std::move(message));
 }
 
 std::string VersionSkew(uint32_t theirs, const std::string& their_software) {
   return "protocol version skew: the peer (" +
          (their_software.empty() ? std::string("unknown build") : their_software.substr(0, 64)) +
-         ") speaks node protocol v" + std::to_string(theirs) + ", this node (" +
-         kSoftwareVersion + ") speaks v" + std::to_string(kProtocolVersion) +
+         ") speaks node protocol v" + std::to_string(theirs) + ", this node (" + kSoftwareVersion +
+         ") speaks v" + std::to_string(kProtocolVersion) +
          "; run the same volley version on every node";
 }
 
@@ -29,11 +28,16 @@ std::string VersionSkew(uint32_t theirs, const std::string& their_software) {
 
 const char* RefusalName(Refusal r) {
   switch (r) {
-    case Refusal::kNone: return "none";
-    case Refusal::kMalformed: return "malformed";
-    case Refusal::kVersion: return "version";
-    case Refusal::kToken: return "token";
-    case Refusal::kNotMember: return "not-member";
+    case Refusal::kNone:
+      return "none";
+    case Refusal::kMalformed:
+      return "malformed";
+    case Refusal::kVersion:
+      return "version";
+    case Refusal::kToken:
+      return "token";
+    case Refusal::kNotMember:
+      return "not-member";
   }
   return "malformed";
 }
@@ -54,9 +58,8 @@ Result<PeerIdentity> CheckHello(const v1::Hello& hello, const HandshakePolicy& p
   }
   if (!policy.token.empty() && !TokensEqual(hello.token(), policy.token)) {
     return Refuse(Refusal::kToken, why,
-                  "wrong cluster token from node '" + hello.node_id().substr(0, 64) +
-                      "' (" + hello.address().substr(0, 64) +
-                      "): every node needs the same CLUSTER_TOKEN");
+                  "wrong cluster token from node '" + hello.node_id().substr(0, 64) + "' (" +
+                      hello.address().substr(0, 64) + "): every node needs the same CLUSTER_TOKEN");
   }
   if (hello.node_id().size() > kMaxField || hello.region().size() > kMaxField ||
       hello.address().size() > kMaxField) {
@@ -92,8 +95,7 @@ Result<PeerIdentity> CheckHello(const v1::Hello& hello, const HandshakePolicy& p
 Result<PeerIdentity> DecodeHelloFrame(std::string_view bytes, const HandshakePolicy& policy,
                                       Refusal* why) {
   v1::TunnelFrame frame;
-  if (!frame.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
-      !frame.has_hello()) {
+  if (!frame.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || !frame.has_hello()) {
     return Refuse(Refusal::kMalformed, why,
                   "the first frame of a tunnel must be a Hello (is the caller a volley node?)");
   }
@@ -112,8 +114,7 @@ Result<PeerIdentity> CheckWelcome(const v1::Welcome& welcome, uint64_t expected_
                          std::to_string(expected_raft_id) +
                          ": CLUSTER_NODES or CLUSTER_SELF_ADDR disagree between nodes");
   }
-  return PeerIdentity{welcome.node_id(), welcome.raft_id(), welcome.region(),
-                      welcome.address()};
+  return PeerIdentity{welcome.node_id(), welcome.raft_id(), welcome.region(), welcome.address()};
 }
 
 }  // namespace volley::cluster

@@ -36,8 +36,8 @@ const char* RefusalName(Refusal r);  // "malformed", "version", "token", "not-me
 
 // What the accepting side checks. Immutable once built.
 struct HandshakePolicy {
-  std::string token;                 // empty = no token required
-  std::vector<MemberSpec> members;   // the static configuration (InitialConfiguration)
+  std::string token;                // empty = no token required
+  std::vector<MemberSpec> members;  // the static configuration (InitialConfiguration)
   uint64_t self_raft_id = 0;
 };
 

@@ -7,9 +7,12 @@ namespace volley::cluster {
 
 const char* RoleName(Role role) {
   switch (role) {
-    case Role::kForming: return "forming";
-    case Role::kFollower: return "follower";
-    case Role::kLeader: return "leader";
+    case Role::kForming:
+      return "forming";
+    case Role::kFollower:
+      return "follower";
+    case Role::kLeader:
+      return "leader";
   }
   return "forming";
 }
@@ -33,8 +36,10 @@ std::string ClusterHealthJson(const ClusterStatus& s) {
     e["address"] = m.address;
     e["region"] = m.region;
     e["membership"] = m.membership;
-    e["last_contact_ms"] = m.last_contact ? nlohmann::json(m.last_contact->count())
-                                          : nlohmann::json(nullptr);
+    e["last_contact_ms"] =
+        m.last_contact ? nlohmann::json(m.last_contact->count()) : nlohmann::json(nullptr);
+    e["max_silence_ms"] =
+        m.max_silence ? nlohmann::json(m.max_silence->count()) : nlohmann::json(nullptr);
     j[m.membership == "voter" ? "voters" : "standbys"].push_back(std::move(e));
   }
   j["elections"] = s.elections;

@@ -8,9 +8,12 @@ namespace volley::cluster {
 
 const char* MembershipName(Membership m) {
   switch (m) {
-    case Membership::kVoter: return "voter";
-    case Membership::kStandby: return "standby";
-    case Membership::kSpare: return "spare";
+    case Membership::kVoter:
+      return "voter";
+    case Membership::kStandby:
+      return "standby";
+    case Membership::kSpare:
+      return "spare";
   }
   return "spare";
 }
@@ -82,9 +85,8 @@ Result<std::vector<MemberSpec>> InitialConfiguration(const std::vector<std::stri
     m.membership = i < voters ? Membership::kVoter : Membership::kStandby;
     for (const auto& o : out) {
       if (o.raft_id == m.raft_id) {
-        return MakeError(ErrorCode::kInvalidArgument, "node addresses '" + o.address +
-                                                          "' and '" + m.address +
-                                                          "' hash to the same Raft id");
+        return MakeError(ErrorCode::kInvalidArgument, "node addresses '" + o.address + "' and '" +
+                                                          m.address + "' hash to the same Raft id");
       }
     }
     out.push_back(std::move(m));
@@ -116,14 +118,14 @@ std::optional<MembershipChange> NextMembershipChange(const std::vector<MemberVie
     if (m.membership == Membership::kVoter && m.raft_id != self && !live(m)) {
       return MembershipChange{MembershipChange::kDemote, m.raft_id,
                               "voter silent for " + std::to_string(silence(m).count()) +
-                                  " ms (> promote_after " +
-                                  std::to_string(promote_after.count()) + " ms)"};
+                                  " ms (> promote_after " + std::to_string(promote_after.count()) +
+                                  " ms)"};
     }
   }
   if (voters < target_voters) {
-    return MembershipChange{MembershipChange::kPromote, best_standby->raft_id,
-                            std::to_string(voters) + " voters of " +
-                                std::to_string(target_voters) + " wanted"};
+    return MembershipChange{
+        MembershipChange::kPromote, best_standby->raft_id,
+        std::to_string(voters) + " voters of " + std::to_string(target_voters) + " wanted"};
   }
   return std::nullopt;
 }

@@ -19,12 +19,10 @@ TEST(Membership, NormalizesAddresses) {
 }
 
 TEST(Membership, EveryNodeDerivesTheSameConfigurationWhateverTheOrder) {
-  auto a = InitialConfiguration({"10.0.0.3:7000", "10.0.0.1:7000", "localhost:7000",
-                                 "10.0.0.2:7000"},
-                                3);
-  auto b = InitialConfiguration({"127.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000",
-                                 "10.0.0.1:7000", "10.0.0.1:7000"},
-                                3);
+  auto a = InitialConfiguration(
+      {"10.0.0.3:7000", "10.0.0.1:7000", "localhost:7000", "10.0.0.2:7000"}, 3);
+  auto b = InitialConfiguration(
+      {"127.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000", "10.0.0.1:7000", "10.0.0.1:7000"}, 3);
   ASSERT_TRUE(a && b);
   ASSERT_EQ(a->size(), 4u);
   ASSERT_EQ(b->size(), 4u);

@@ -29,24 +29,32 @@ constexpr unsigned kMembershipEveryPolls = 20;  // 100 ms
 
 const char* RaftStateName(int s) {
   switch (s) {
-    case RAFT_FOLLOWER: return "follower";
-    case RAFT_CANDIDATE: return "candidate";
-    case RAFT_LEADER: return "leader";
-    default: return "unavailable";
+    case RAFT_FOLLOWER:
+      return "follower";
+    case RAFT_CANDIDATE:
+      return "candidate";
+    case RAFT_LEADER:
+      return "leader";
+    default:
+      return "unavailable";
   }
 }
 
 RaftRole RoleOf(int state) {
   switch (state) {
-    case RAFT_FOLLOWER: return RaftRole::kFollower;
-    case RAFT_CANDIDATE: return RaftRole::kCandidate;
-    case RAFT_LEADER: return RaftRole::kLeader;
-    default: return RaftRole::kUnavailable;
+    case RAFT_FOLLOWER:
+      return RaftRole::kFollower;
+    case RAFT_CANDIDATE:
+      return RaftRole::kCandidate;
+    case RAFT_LEADER:
+      return RaftRole::kLeader;
+    default:
+      return RaftRole::kUnavailable;
   }
 }
 
 Membership FromRaftRole(int role) {
-  return role == RAFT_VOTER ? Membership::kVoter
+  return role == RAFT_VOTER     ? Membership::kVoter
          : role == RAFT_STANDBY ? Membership::kStandby
                                 : Membership::kSpare;
 }
@@ -61,8 +69,8 @@ class Host final : public RaftHost {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) {
-      return MakeError(ErrorCode::kIo, "CLUSTER_DATA_DIR " + dir + ": cannot create it: " +
-                                           ec.message());
+      return MakeError(ErrorCode::kIo,
+                       "CLUSTER_DATA_DIR " + dir + ": cannot create it: " + ec.message());
     }
     hub_.SetAcceptHandler([this](TunnelPeer p) { transport_.AcceptFromHub(std::move(p)); });
     if (int rv = raft_uv_init(&io_, loop_.loop(), dir.c_str(), transport_.raw()); rv != 0) {
@@ -76,14 +84,15 @@ class Host final : public RaftHost {
     fsm_.apply = &Host::Apply;
     fsm_.snapshot = &Host::Snapshot;
     fsm_.restore = &Host::Restore;
-    if (int rv = raft_init(&raft_, &io_, &fsm_, options_.self.raft_id,
-                           options_.self.address.c_str());
+    if (int rv =
+            raft_init(&raft_, &io_, &fsm_, options_.self.raft_id, options_.self.address.c_str());
         rv != 0) {
       return tl::unexpected(RaftError("raft_init", rv, raft_errmsg(&raft_)));
     }
     raft_ready_ = true;
     raft_.data = this;
-    raft_set_election_timeout(&raft_, static_cast<unsigned>(options_.cluster.election_timeout.count()));
+    raft_set_election_timeout(&raft_,
+                              static_cast<unsigned>(options_.cluster.election_timeout.count()));
     raft_set_heartbeat_timeout(&raft_,
                                static_cast<unsigned>(options_.cluster.heartbeat_interval.count()));
     raft_set_pre_vote(&raft_, true);
@@ -105,8 +114,9 @@ class Host final : public RaftHost {
     }
     fprintf(stderr,
             "volley cluster: %s: %s; log up to index %llu, term %llu; %u members configured\n",
-            dir.c_str(), boot == RAFT_CANTBOOTSTRAP ? "restarted with its Raft state"
-                                                     : "bootstrapped a new Raft state",
+            dir.c_str(),
+            boot == RAFT_CANTBOOTSTRAP ? "restarted with its Raft state"
+                                       : "bootstrapped a new Raft state",
             static_cast<unsigned long long>(raft_last_index(&raft_)),
             static_cast<unsigned long long>(raft_.current_term), raft_.configuration.n);
     uv_timer_init(loop_.loop(), &timer_);
@@ -152,8 +162,7 @@ class Host final : public RaftHost {
     });
   }
 
-  void SetApplyObserver(
-      std::function<void(uint16_t, std::string_view, uint64_t)> fn) override {
+  void SetApplyObserver(std::function<void(uint16_t, std::string_view, uint64_t)> fn) override {
     std::lock_guard<std::mutex> lock(mu_);
     observer_ = std::move(fn);
   }
@@ -221,8 +230,8 @@ class Host final : public RaftHost {
       v1::MembersEntry m;
       if (m.ParseFromArray(e.payload.data(), static_cast<int>(e.payload.size()))) {
         for (const auto& id : m.members()) {
-          directory_[id.raft_id()] = PeerIdentity{id.node_id(), id.raft_id(), id.region(),
-                                                  id.address()};
+          directory_[id.raft_id()] =
+              PeerIdentity{id.node_id(), id.raft_id(), id.region(), id.address()};
         }
       }
     } else if (e.type >= kFirstUserType) {
@@ -296,15 +305,17 @@ class Host final : public RaftHost {
     buf.len = bytes.size();
     buf.base = raft_malloc(buf.len);
     memcpy(buf.base, bytes.data(), buf.len);
-    const int rv = raft_apply(&raft_, &a->req, &buf, 1, [](struct raft_apply* req, int status, void*) {
-      auto* a = static_cast<ApplyReq*>(req->data);
-      if (status == 0) {
-        a->done(req->index);
-      } else {
-        a->done(MakeError(ErrorCode::kIo, std::string("not committed: ") + raft_strerror(status)));
-      }
-      delete a;
-    });
+    const int rv =
+        raft_apply(&raft_, &a->req, &buf, 1, [](struct raft_apply* req, int status, void*) {
+          auto* a = static_cast<ApplyReq*>(req->data);
+          if (status == 0) {
+            a->done(req->index);
+          } else {
+            a->done(
+                MakeError(ErrorCode::kIo, std::string("not committed: ") + raft_strerror(status)));
+          }
+          delete a;
+        });
     if (rv != 0) {
       raft_free(buf.base);
       auto done_now = std::move(a->done);
@@ -508,6 +519,7 @@ class Host final : public RaftHost {
         ++in_touch;
       } else if (auto it = contacts.find(srv.id); it != contacts.end()) {
         m.last_contact = std::chrono::duration_cast<milliseconds>(now - it->second.last_bytes);
+        m.max_silence = it->second.max_gap;
         if (*m.last_contact <= touch) ++in_touch;
       }
       s.members.push_back(std::move(m));
@@ -549,9 +561,9 @@ class Host final : public RaftHost {
   uint64_t elections_ = 0, term_changes_ = 0;
 
   mutable std::mutex mu_;
-  ClusterStatus status_;  // guarded by mu_
+  ClusterStatus status_;                                                // guarded by mu_
   std::function<void(uint16_t, std::string_view, uint64_t)> observer_;  // guarded by mu_
-  bool stopped_ = false;                                                 // guarded by mu_
+  bool stopped_ = false;                                                // guarded by mu_
 };
 
 }  // namespace

@@ -55,8 +55,7 @@ uv_stream_t* TunnelTransport::OpenPipe(int fd) {
   uv_pipe_init(loop_.loop(), pipe, 0);
   if (uv_pipe_open(pipe, fd) != 0) {
     close(fd);
-    uv_close(reinterpret_cast<uv_handle_t*>(pipe),
-             [](uv_handle_t* h) { raft_free(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(pipe), [](uv_handle_t* h) { raft_free(h); });
     return nullptr;
   }
   return reinterpret_cast<uv_stream_t*>(pipe);

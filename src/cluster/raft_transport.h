@@ -36,8 +36,8 @@ class TunnelTransport {
   struct Pending;
   static int Init(raft_uv_transport* t, raft_id id, const char* address);
   static int Listen(raft_uv_transport* t, raft_uv_accept_cb cb);
-  static int Connect(raft_uv_transport* t, raft_uv_connect* req, raft_id id,
-                     const char* address, raft_uv_connect_cb cb);
+  static int Connect(raft_uv_transport* t, raft_uv_connect* req, raft_id id, const char* address,
+                     raft_uv_connect_cb cb);
   static void Close(raft_uv_transport* t, raft_uv_transport_close_cb cb);
   uv_stream_t* OpenPipe(int fd);  // raft owns the result (uv_close + raft_free)
 

@@ -33,12 +33,14 @@ struct PeerContact {
 };
 
 struct TunnelHubOptions {
-  std::string bind_addr;       // host:port (port 0 = ephemeral)
-  PeerIdentity self;           // sent in Hello and Welcome
-  HandshakePolicy policy;      // what callers must satisfy
-  std::string token;           // sent in our Hello; never logged
+  std::string bind_addr;                              // host:port (port 0 = ephemeral)
+  PeerIdentity self;                                  // sent in Hello and Welcome
+  HandshakePolicy policy;                             // what callers must satisfy
+  std::string token;                                  // sent in our Hello; never logged
   std::string tls_cert_pem, tls_key_pem, tls_ca_pem;  // all three or none (then plaintext)
-  std::chrono::milliseconds handshake_timeout{3000};
+  // Hello → Welcome, including TCP and TLS handshakes on a new channel: generous, since a
+  // saturated machine (or a sanitizer build) can take seconds; silent callers are cut off.
+  std::chrono::milliseconds handshake_timeout{10000};
 };
 
 class TunnelHub {

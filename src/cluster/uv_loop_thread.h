@@ -14,7 +14,7 @@ namespace volley::cluster {
 
 class UvLoopThread {
  public:
-  UvLoopThread();  // initializes the loop; the thread starts with Run()
+  UvLoopThread();   // initializes the loop; the thread starts with Run()
   ~UvLoopThread();  // REQUIRES: Join() was called, or Run() never was
 
   uv_loop_t* loop() { return &loop_; }

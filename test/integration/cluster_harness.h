@@ -40,13 +40,14 @@ inline uint16_t FreeLoopbackPort() {
 }
 
 struct ClusterMember {
-  std::string name;         // CLUSTER_NODE_ID
-  uint16_t raft_port = 0;   // CLUSTER_BIND_ADDR's port
-  uint16_t http_port = 0;   // --listen (GET /health/cluster)
+  std::string name;        // CLUSTER_NODE_ID
+  uint16_t raft_port = 0;  // CLUSTER_BIND_ADDR's port
+  uint16_t http_port = 0;  // --listen (GET /health/cluster)
   std::string data_dir;
   std::map<std::string, std::string> extra_env;  // per-node additions (token, TLS)
-  std::string host = "127.0.0.1";   // where it listens (both ports)
-  std::vector<std::string> prefix;  // runs argv through this (e.g. ip netns exec NS)
+  std::string host = "127.0.0.1";                // where it listens (both ports)
+  std::vector<std::string> prefix;               // runs argv through this (e.g. ip netns exec NS)
+  std::vector<std::string> args;                 // appended to `volley node ...` (e.g. a plan file)
   std::unique_ptr<Subprocess> process;
   std::string address() const { return host + ":" + std::to_string(raft_port); }
 };
@@ -85,10 +86,20 @@ class ClusterHarness {
     ClusterMember& m = members_[i];
     Env env;
     // A developer's own cluster settings must not leak into the test.
-    env.unset = {"CLUSTER_TOKEN", "CLUSTER_TLS_CERT", "CLUSTER_TLS_KEY", "CLUSTER_TLS_CA",
-                 "CLUSTER_SELF_ADDR", "CLUSTER_VOTERS", "CLUSTER_MIN_PEERS", "CLUSTER_REGION",
-                 "CLUSTER_ELECTION_TIMEOUT", "CLUSTER_HEARTBEAT_INTERVAL", "CLUSTER_INSECURE",
-                 "CLUSTER_PROMOTE_AFTER", "DISCOVERY_MODE", "METRICS_ADDR"};
+    env.unset = {"CLUSTER_TOKEN",
+                 "CLUSTER_TLS_CERT",
+                 "CLUSTER_TLS_KEY",
+                 "CLUSTER_TLS_CA",
+                 "CLUSTER_SELF_ADDR",
+                 "CLUSTER_VOTERS",
+                 "CLUSTER_MIN_PEERS",
+                 "CLUSTER_REGION",
+                 "CLUSTER_ELECTION_TIMEOUT",
+                 "CLUSTER_HEARTBEAT_INTERVAL",
+                 "CLUSTER_INSECURE",
+                 "CLUSTER_PROMOTE_AFTER",
+                 "DISCOVERY_MODE",
+                 "METRICS_ADDR"};
     env.set = common_env_;
     env.set["CLUSTER_ENABLED"] = "true";
     env.set["CLUSTER_BIND_ADDR"] = m.address();
@@ -99,10 +110,11 @@ class ClusterHarness {
     std::string error;
     std::vector<std::string> argv = m.prefix;
     for (std::string a : {std::string(VOLLEY_BINARY), std::string("node"), std::string("--listen"),
-                          m.host + ":" + std::to_string(m.http_port),
-                          std::string("--metrics-addr"), std::string()}) {
+                          m.host + ":" + std::to_string(m.http_port), std::string("--metrics-addr"),
+                          std::string()}) {
       argv.push_back(a);
     }
+    argv.insert(argv.end(), m.args.begin(), m.args.end());
     m.process = Subprocess::Spawn(argv, env, &error);
     ASSERT_NE(m.process, nullptr) << error;
   }

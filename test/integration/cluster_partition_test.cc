@@ -21,13 +21,14 @@ int Shell(const std::string& command) {
 }
 
 // Three namespaces on a bridge in the test's own namespace (so the test reaches every
-// node): 10.213.77.1-3 for the nodes, .254 for the bridge.
+// node): 10.213.N.1-3 for the nodes, .254 for the bridge, N from the test's pid so that
+// two runs at once (two worktrees, CI) do not share a subnet.
 class Namespaces {
  public:
   explicit Namespaces(int n) : tag_(std::to_string(getpid() % 100000)) {
     bridge_ = "vpb" + tag_;
     ok_ = Shell("ip link add " + bridge_ + " type bridge") == 0 &&
-          Shell("ip addr add 10.213.77.254/24 dev " + bridge_) == 0 &&
+          Shell("ip addr add " + Net() + ".254/24 dev " + bridge_) == 0 &&
           Shell("ip link set " + bridge_ + " up") == 0;
     for (int i = 0; ok_ && i < n; ++i) {
       const std::string ns = Name(i), host = "vh" + tag_ + "_" + std::to_string(i);
@@ -46,21 +47,24 @@ class Namespaces {
   }
   bool ok() const { return ok_; }
   std::string Name(int i) const { return "volley-part-" + tag_ + "-" + std::to_string(i); }
-  static std::string Ip(int i) { return "10.213.77." + std::to_string(i + 1); }
+  static std::string Net() { return "10.213." + std::to_string(10 + getpid() % 240); }
+  static std::string Ip(int i) { return Net() + "." + std::to_string(i + 1); }
 
   // Drops every packet between namespace `i` and the other nodes (the test's bridge
   // address stays reachable, so its health endpoint can still be read).
   bool Isolate(int i) {
     const std::string nft = "ip netns exec " + Name(i) + " nft ";
     return Shell(nft + "add table inet volley_partition") == 0 &&
-           Shell(nft + "'add chain inet volley_partition in { type filter hook input priority 0; }'") ==
+           Shell(nft +
+                 "'add chain inet volley_partition in { type filter hook input priority 0; }'") ==
                0 &&
-           Shell(nft + "'add chain inet volley_partition out { type filter hook output priority 0; }'") ==
+           Shell(nft +
+                 "'add chain inet volley_partition out { type filter hook output priority 0; }'") ==
                0 &&
-           Shell(nft + "add rule inet volley_partition in ip saddr 10.213.77.0/24 ip saddr != "
-                     "10.213.77.254 drop") == 0 &&
-           Shell(nft + "add rule inet volley_partition out ip daddr 10.213.77.0/24 ip daddr != "
-                     "10.213.77.254 drop") == 0;
+           Shell(nft + "add rule inet volley_partition in ip saddr " + Net() +
+                 ".0/24 ip saddr != " + Net() + ".254 drop") == 0 &&
+           Shell(nft + "add rule inet volley_partition out ip daddr " + Net() +
+                 ".0/24 ip daddr != " + Net() + ".254 drop") == 0;
   }
   bool Heal(int i) {
     return Shell("ip netns exec " + Name(i) + " nft delete table inet volley_partition") == 0;

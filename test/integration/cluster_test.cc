@@ -42,9 +42,9 @@ TEST(ClusterProcess, ThreeNodesElectExactlyOneLeaderAndAgree) {
   EXPECT_EQ(leaders, 1);
   // The table of `volley cluster status` shows the same.
   std::string error;
-  auto status = Subprocess::Spawn({VOLLEY_BINARY, "cluster", "status", "--node",
-                                   "127.0.0.1:" + std::to_string(c[0].http_port)},
-                                  Env{}, &error);
+  auto status = Subprocess::Spawn(
+      {VOLLEY_BINARY, "cluster", "status", "--node", "127.0.0.1:" + std::to_string(c[0].http_port)},
+      Env{}, &error);
   ASSERT_NE(status, nullptr) << error;
   ASSERT_TRUE(status->Wait(milliseconds(10'000)).Exited(0)) << status->Diagnostics();
   const std::string table = status->Stdout();
@@ -160,8 +160,7 @@ TEST(ClusterProcess, WithoutClusterEnabledNoClusterPortIsOpened) {
   env.set["CLUSTER_BIND_ADDR"] = c[0].address();
   std::string error;
   auto p = Subprocess::Spawn({VOLLEY_BINARY, "node", "--listen",
-                              "127.0.0.1:" + std::to_string(c[0].http_port), "--metrics-addr",
-                              ""},
+                              "127.0.0.1:" + std::to_string(c[0].http_port), "--metrics-addr", ""},
                              env, &error);
   ASSERT_NE(p, nullptr) << error;
   volley::fakes::LoopbackClient http(c[0].http_port);
@@ -187,6 +186,25 @@ TEST(ClusterProcess, BadEnvironmentIsRefusedWithEveryProblemNamed) {
   for (const char* v : {"CLUSTER_VOTERS", "CLUSTER_ELECTION_TIMEOUT", "CLUSTER_NODES"}) {
     EXPECT_NE(err.find(v), std::string::npos) << v << "\n" << err;
   }
+}
+
+TEST(ClusterProcess, SigtermStopsCleanlyAndARestartKeepsTheState) {
+  ClusterHarness c(1);
+  c.Start(0);
+  auto leader = c.WaitForAgreement({0}, kForm);
+  ASSERT_TRUE(leader) << c.Diagnostics();
+  const auto before = *c.Health(0);
+  ASSERT_TRUE(c[0].process->Signal(SIGTERM));
+  const auto st = c[0].process->Wait(milliseconds(10'000));
+  EXPECT_TRUE(st.Exited(0)) << st.Describe() << c.Diagnostics();
+  c.Start(0);
+  ASSERT_TRUE(c.WaitForAgreement({0}, kForm)) << c.Diagnostics();
+  const auto after = *c.Health(0);
+  EXPECT_GE(after["term"].get<uint64_t>(), before["term"].get<uint64_t>());  // 1 voter: may keep it
+  EXPECT_GT(after["last_log_index"].get<uint64_t>(), before["last_log_index"].get<uint64_t>());
+  const auto loaded = LoadedIndex(c[0].process->Stderr());
+  ASSERT_TRUE(loaded) << c[0].process->Stderr();
+  EXPECT_EQ(*loaded, before["last_log_index"].get<uint64_t>());
 }
 
 // Not a timed assertion: 20 kill-the-leader trials, for the numbers in the note.

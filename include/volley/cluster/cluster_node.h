@@ -19,25 +19,27 @@ namespace volley::cluster {
 
 // How a node joins: everything comes from the environment (ClusterOptionsFromEnv) or a test.
 struct ClusterOptions {
-  std::string node_id;                  // CLUSTER_NODE_ID, else hostname + "-" + region
-  std::string region = "local";         // CLUSTER_REGION
+  std::string node_id;                     // CLUSTER_NODE_ID, else hostname + "-" + region
+  std::string region = "local";            // CLUSTER_REGION
   std::string bind_addr = "0.0.0.0:7000";  // CLUSTER_BIND_ADDR: gRPC, and Raft inside it
   // CLUSTER_SELF_ADDR: the address the other nodes reach this one at (behind NAT, in a
   // container); empty = bind_addr when it is not a wildcard, else hostname:port.
   std::string self_addr;
-  std::string discovery = "static";     // DISCOVERY_MODE: static | consul
-  std::vector<std::string> nodes;       // CLUSTER_NODES: host:port of every member
-  std::string data_dir;                 // CLUSTER_DATA_DIR: Raft log and snapshots
-  size_t voters = 5;                    // CLUSTER_VOTERS: the others are standbys
-  size_t min_peers = 0;                 // CLUSTER_MIN_PEERS: 0 = a majority of `nodes`
+  std::string discovery = "static";  // DISCOVERY_MODE: static | consul
+  std::vector<std::string> nodes;    // CLUSTER_NODES: host:port of every member
+  std::string data_dir;              // CLUSTER_DATA_DIR: Raft log and snapshots
+  size_t voters = 5;                 // CLUSTER_VOTERS: the others are standbys
+  // CLUSTER_MIN_PEERS: members (this one included) the leader must be in touch with to
+  // report cluster_ready; 0 = a majority of the voters.
+  size_t min_peers = 0;
   // Randomized by Raft between 1x and 2x: a dead leader is replaced in about 0.5-1.2 s.
-  std::chrono::milliseconds election_timeout{500};    // CLUSTER_ELECTION_TIMEOUT
-  std::chrono::milliseconds heartbeat_interval{50};   // CLUSTER_HEARTBEAT_INTERVAL
+  std::chrono::milliseconds election_timeout{500};   // CLUSTER_ELECTION_TIMEOUT
+  std::chrono::milliseconds heartbeat_interval{50};  // CLUSTER_HEARTBEAT_INTERVAL
   // A voter silent for longer than this is replaced by a standby (CLUSTER_PROMOTE_AFTER).
   std::chrono::milliseconds promote_after{5000};
-  std::string token;                    // CLUSTER_TOKEN; never logged or reported
+  std::string token;                      // CLUSTER_TOKEN; never logged or reported
   std::string tls_cert, tls_key, tls_ca;  // CLUSTER_TLS_CERT / _KEY / _CA (mTLS)
-  bool insecure = false;                // CLUSTER_INSECURE: allow a bare non-loopback bind
+  bool insecure = false;                  // CLUSTER_INSECURE: allow a bare non-loopback bind
 };
 
 // The seed's /health/cluster state. A standby reports kFollower (its membership says more).
@@ -51,21 +53,24 @@ struct MemberStatus {
   std::string membership;  // "voter" | "standby" | "spare"
   // Time since bytes last arrived from it (the leader knows all; a follower the leader).
   std::optional<std::chrono::milliseconds> last_contact;
+  // The longest silence between two frames from it on one tunnel since this node started:
+  // on a healthy cluster, about one heartbeat interval (the worst heartbeat gap).
+  std::optional<std::chrono::milliseconds> max_silence;
 };
 
 // A consistent copy of the node's cluster view.
 struct ClusterStatus {
   Role state = Role::kForming;
   std::string node_id, region, address;
-  std::string leader_id;   // empty while no leader is known
+  std::string leader_id;  // empty while no leader is known
   uint64_t term = 0;
-  size_t peers = 0;        // members of the configuration, this node included
+  size_t peers = 0;            // members of the configuration, this node included
   bool cluster_ready = false;  // a leader is known and has committed an entry of its term
   bool coordinator = false;    // this node leads and has committed an entry of its term
   std::vector<MemberStatus> members;
-  uint64_t elections = 0;      // elections this node started (candidate transitions)
+  uint64_t elections = 0;  // elections this node started (candidate transitions)
   uint64_t term_changes = 0;
-  uint64_t refused_peers = 0;  // handshakes refused: token, version, unknown member
+  uint64_t refused_peers = 0;   // handshakes refused: token, version, unknown member
   uint64_t last_log_index = 0;  // this node's Raft log (kept across restarts)
   uint64_t commit_index = 0;
 };
@@ -102,6 +107,10 @@ class ClusterNode {
   // For Cluster II/III: `fn` sees every applied entry of a type >= 256, in log order, on
   // the Raft thread, on every node (the leader included). Set it before the entries that
   // matter are applied: earlier ones are not replayed. Any thread may call it.
+  // NOTE for Cluster II: Raft snapshots (libraft's default: every 1024 entries) carry only
+  // the cluster's own state (member identities, last coordinator). A node that catches up
+  // from a snapshot does not see older user entries; the state they build needs a
+  // snapshot/restore hook here before it may rely on the log alone.
   virtual void SetApplyObserver(
       std::function<void(uint16_t type, std::string_view payload, uint64_t index)> fn) = 0;
 };
