@@ -8,15 +8,6 @@
 
 namespace volley::cli {
 
-Result<std::unique_ptr<cluster::ClusterNode>> StartNodeCluster() {
-  const config::EnvLookup env = config::ProcessEnv();
-  auto enabled = cluster::ClusterEnabledFromEnv(env);
-  if (!enabled) return tl::unexpected(enabled.error());
-  if (!*enabled) return std::unique_ptr<cluster::ClusterNode>();
-  auto options = cluster::ClusterOptionsFromEnv(env);
-  if (!options) return tl::unexpected(options.error());
-  return cluster::ClusterNode::Start(std::move(*options));
-}
 
 std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::string& ns) {
   if (node == nullptr) return "";

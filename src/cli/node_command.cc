@@ -81,31 +81,28 @@ Runner RegisterNode(CLI::App& app) {
     }
     config::FillIdentity(identity);
     NodeController node(identity.node_id, identity.region);
-    auto cluster = StartNodeCluster();  // nullptr unless CLUSTER_ENABLED=true
+    auto cluster = StartNodeCluster(node);  // nullptr unless CLUSTER_ENABLED=true
     if (!cluster) return ReportError(cluster.error(), "cluster");
     if (*cluster) {
-      api.extra_routes = [&cluster](http::Router& router) {
-        router.Handle("GET", "/health/cluster",
-                      [&cluster](const http::Request&, http::Response& res) {
-                        res.content_type = "application/json";
-                        res.body = cluster::ClusterHealthJson((*cluster)->Status());
-                      });
-      };
+      api.extra_routes = [&cluster](http::Router& router) { AddClusterRoutes(router, **cluster); };
     }
+    auto cluster_node = [&cluster]() -> const cluster::ClusterNode* {
+      return *cluster ? (*cluster)->node.get() : nullptr;
+    };
     std::unique_ptr<output::MetricsServer> metrics;
     const std::string metrics_addr =
         f->metrics_addr ? *f->metrics_addr : Getenv("METRICS_ADDR", "0.0.0.0:9090");
     if (!metrics_addr.empty()) {
       output::ExpositionOptions options;
       options.ns = identity.metric_namespace;
-      auto server = output::MetricsServer::Start(metrics_addr, [&node, &cluster, options,
+      auto server = output::MetricsServer::Start(metrics_addr, [&node, cluster_node, options,
                                                                 identity] {
         output::ExpositionOptions o = options;
         o.const_labels = {
             {"node_id", identity.node_id}, {"region", identity.region}, {"run_id", node.run_id()}};
-        o.node_state = NodeClusterState(cluster->get());
+        o.node_state = NodeClusterState(cluster_node());
         return output::RenderPrometheus(node.Cumulative(), o) +
-               NodeClusterMetrics(cluster->get(), options.ns);
+               NodeClusterMetrics(cluster_node(), options.ns);
       });
       if (!server) return ReportError(server.error(), "metrics endpoint");
       metrics = std::move(*server);

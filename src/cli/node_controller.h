@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +35,12 @@ class NodeController {
   // running test alone. Otherwise stops the running test (waiting for its drain) and
   // starts this one on a thread of its own. Returns the new run id.
   Result<std::string> Start(config::TestPlan plan);
+  // As Start, but the test's first request waits until MonotonicNow() reaches `start_at`
+  // (a cluster's synchronized start; a Stop meanwhile cancels it), and `on_end` is called
+  // once on the test's thread with the final summary as JSON (output::ToJson), or with the
+  // error when the run failed. `on_end` must not call back into this controller.
+  Result<std::string> StartAt(config::TestPlan plan, Nanos start_at,
+                              std::function<void(Result<std::string>)> on_end);
   // Stops the running test (its drain included); false if none was running.
   bool Stop();
 
@@ -48,7 +55,8 @@ class NodeController {
   std::string run_id() const;
 
  private:
-  void RunTest(config::TestPlan plan, std::unique_ptr<engine::Engine> engine);
+  void RunTest(config::TestPlan plan, std::unique_ptr<engine::Engine> engine, Nanos start_at,
+               std::function<void(Result<std::string>)> on_end);
   void StopLocked(std::unique_lock<std::mutex>& lock);
 
   const std::string node_id_;
