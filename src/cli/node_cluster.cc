@@ -51,6 +51,18 @@ std::string NodeClusterToken() {
   return token ? token : "";
 }
 
-std::string NodeClusterHelp() { return cluster::ClusterEnvHelp(); }
+std::string NodeClusterHelp() {
+  return cluster::ClusterEnvHelp() +
+         "\nCluster runs (one test across the nodes; token rules as POST /config):\n"
+         "  POST /cluster/config  a YAML plan on any node; the leader validates it once (400 with\n"
+         "                        positioned problems starts nothing), splits it among the live\n"
+         "                        members and commits a start instant; answers the run id\n"
+         "  GET /cluster/run      run id, phase, participants with shares and outcomes, offsets\n"
+         "  POST /cluster/stop    stops the run on every participant\n"
+         "  CLUSTER_START_DELAY   ms between the commit and the start instant (default 2000)\n"
+         "  CLUSTER_DISTRIBUTION  divide (default: the nodes' shares sum to the plan) | replicate\n"
+         "  CLUSTER_LOST_AFTER    ms of silence before a participant is declared lost (5000);\n"
+         "                        a lost node's share is not re-assigned\n";
+}
 
 }  // namespace volley::cli

@@ -183,5 +183,60 @@ TEST_F(ClusterRun, AFollowerRestartedMidRunDoesNotRunTheTestTwice) {
   }
 }
 
+// A stop posted to a follower reaches every participant; the start instant is shared.
+TEST_F(ClusterRun, AStopReachesEveryNodeAndTheStartIsShared) {
+  const size_t leader = StartAll();
+  const size_t follower = AFollower(leader);
+  const auto sent = SteadyClock::now();
+  auto r = Call(c_[follower], "POST", "/cluster/config",
+                Plan("  duration: 120s\n  workers: 3\n  maxRequests: 0\n"));
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  const std::string id = r.body["run_id"];
+  // When each target first shows a request, polled in a tight loop (its resolution: three
+  // GETs, a few ms): the start skew as this machine lets it be seen.
+  std::vector<std::optional<SteadyClock::time_point>> first(3);
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        for (size_t i = 0; i < 3; ++i) {
+          if (!first[i] && Served(i).value_or(0) > 0) first[i] = SteadyClock::now();
+        }
+        return first[0] && first[1] && first[2];
+      },
+      milliseconds(60'000), milliseconds(1)))
+      << c_.Diagnostics();
+  const auto [lo, hi] = std::minmax({*first[0], *first[1], *first[2]});
+  printf("start skew seen at the targets: %.1f ms (first request %.1f ms after the submit)\n",
+         std::chrono::duration<double, std::milli>(hi - lo).count(),
+         std::chrono::duration<double, std::milli>(lo - sent).count());
+  // T = the leader's clock when it committed the start (after `sent`) + 2 s: no node may
+  // start before it (offset uncertainty on loopback is well under 100 ms).
+  for (size_t i = 0; i < 3; ++i) EXPECT_GE(*first[i] - sent, milliseconds(1900));
+
+  auto stop = Call(c_[follower], "POST", "/cluster/stop");
+  ASSERT_EQ(stop.status, 200) << stop.body.dump();
+  for (size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(WaitPhase(i, id, "ended", milliseconds(60'000))) << c_.Diagnostics();
+  }
+  auto run = Call(c_[leader], "GET", "/cluster/run").body;
+  EXPECT_EQ(run["stop_reason"], "POST /cluster/stop");
+  for (const auto& p : run["participants"]) EXPECT_EQ(p["outcome"], "done") << run.dump();
+  // The counts no longer move: every node stopped.
+  std::vector<uint64_t> after;
+  for (size_t i = 0; i < 3; ++i) after.push_back(Served(i).value_or(0));
+  Call(c_[follower], "GET", "/cluster/run");  // a round trip later
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(Served(i).value_or(0), after[i]);
+
+  // `volley cluster status` shows the run.
+  std::string error;
+  auto status = Subprocess::Spawn(
+      {VOLLEY_BINARY, "cluster", "status", "--node",
+       "127.0.0.1:" + std::to_string(c_[follower].http_port)},
+      Env{}, &error);
+  ASSERT_NE(status, nullptr) << error;
+  EXPECT_EQ(status->Wait(milliseconds(20'000)).code, 0);
+  EXPECT_NE(status->Stdout().find("run " + id + "  phase ended"), std::string::npos)
+      << status->Stdout();
+}
+
 }  // namespace
 }  // namespace volley::testing
