@@ -2,17 +2,20 @@
 // (GET /ready, GET /health, POST /config, POST /stop) and the Prometheus endpoint. Without
 // CLUSTER_ENABLED it is a standalone node that runs the tests posted to it.
 #include <httplib.h>
-#include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "node_controller.h"
 #include "volley/common/listen_address.h"
+#include "volley/common/signals.h"
 #include "volley/config/env.h"
 #include "volley/config/plan_yaml.h"
 #include "volley/output/metrics_server.h"
@@ -113,12 +116,7 @@ Runner RegisterNode(CLI::App& app) {
       "States: idle, running, standby (the last test ended; its metrics stay up).\n"
       "Example: curl --data-binary @plan.yaml http://127.0.0.1:8080/config\n");
   return [f]() -> int {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread started below
-    signal(SIGPIPE, SIG_IGN);
+    ShutdownSignals signals;  // before any thread starts: every thread below inherits its mask
     const std::string listen =
         f->listen.empty() ? Getenv("CLUSTER_HEALTH_ADDR", "0.0.0.0:8080") : f->listen;
     auto addr = ParseListenAddress(listen);
@@ -128,6 +126,19 @@ Runner RegisterNode(CLI::App& app) {
       return ReportError(r.error(), "environment");
     }
     config::FillIdentity(identity);
+    // A plan given on the command line is read and checked before any server starts: a
+    // missing or invalid one is a configuration error (exit 2) with nothing to stop.
+    std::optional<config::TestPlan> first_plan;
+    if (!f->plan.empty()) {
+      std::ifstream in(f->plan);
+      std::stringstream text;
+      text << in.rdbuf();
+      auto plan = in ? PlanFrom(text.str(), f->plan)
+                     : Result<config::TestPlan>(MakeError(ErrorCode::kInvalidArgument,
+                                                          f->plan + ": cannot open the plan file"));
+      if (!plan) return ReportError(plan.error(), "plan");
+      first_plan = std::move(*plan);
+    }
     NodeController node(identity.node_id, identity.region);
     std::unique_ptr<output::MetricsServer> metrics;
     const std::string metrics_addr =
@@ -162,26 +173,26 @@ Runner RegisterNode(CLI::App& app) {
                                                    "CLUSTER_HEALTH_ADDR with another port)"},
                          "control API");
     }
-    std::thread server_thread([&svr] { svr.listen_after_bind(); });
+    std::atomic<bool> loop_done{false};
+    std::thread server_thread([&svr, &loop_done] {
+      svr.listen_after_bind();
+      loop_done.store(true);
+    });
+    // stop() before the accept loop runs is lost (httplib) and join() would hang: wait for it.
+    while (!svr.is_running() && !loop_done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     fprintf(stderr, "volley node: %s (region %s) control API on http://%s:%d\n",
             identity.node_id.c_str(), identity.region.c_str(), addr->host.c_str(), port);
-    if (!f->plan.empty()) {
-      std::ifstream in(f->plan);
-      std::stringstream text;
-      text << in.rdbuf();
-      auto plan = in ? PlanFrom(text.str(), f->plan)
-                     : Result<config::TestPlan>(MakeError(ErrorCode::kInvalidArgument,
-                                                          f->plan + ": cannot open the plan file"));
-      Result<std::string> started =
-          plan ? node.Start(std::move(*plan)) : tl::unexpected(plan.error());
+    if (first_plan) {
+      Result<std::string> started = node.Start(std::move(*first_plan));
       if (!started) {
         svr.stop();
         server_thread.join();
         return ReportError(started.error(), "plan");
       }
     }
-    int sig = 0;
-    sigwait(&set, &sig);
+    signals.Wait();  // a second Ctrl-C during the stop exits at once
     fprintf(stderr, "volley node: stopping\n");
     svr.stop();
     server_thread.join();

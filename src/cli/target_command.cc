@@ -1,10 +1,9 @@
 // `volley target`: the built-in HTTP target server.
-#include <signal.h>
-
 #include <cstdio>
 
 #include "commands.h"
 #include "volley/common/duration.h"
+#include "volley/common/signals.h"
 #include "volley/target/options.h"
 #include "volley/target/target_server.h"
 
@@ -83,18 +82,12 @@ Runner RegisterTarget(CLI::App& app) {
   return [f]() -> int {
     auto options = BuildOptions(*f);
     if (!options) return ReportError(options.error(), "target");
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by the server's threads
-    signal(SIGPIPE, SIG_IGN);
+    ShutdownSignals signals;  // before the server's threads start: they inherit its mask
     auto server = TargetServer::Start(*options);
     if (!server) return ReportError(server.error(), "target");
     fprintf(stderr, "volley target: listening on %s:%u with %d threads (Ctrl-C to stop)\n",
             (*server)->host().c_str(), (*server)->port(), (*server)->threads());
-    int sig = 0;
-    sigwait(&set, &sig);
+    signals.Wait();  // a second Ctrl-C during the stop exits at once
     (*server)->Stop();
     printf("%s\n", (*server)->StatsJson().c_str());
     return kExitOk;

@@ -165,6 +165,30 @@ json Health(httplib::Client& c) {
   return r && r->status == 200 ? ParseJson(r->body) : json();
 }
 
+// A node given a plan it cannot use ends with the configuration exit code, whatever the
+// timing of its server threads (it used to hang in most runs, deaf to SIGTERM).
+TEST(NodeCli, AMissingOrInvalidPlanExitsWith2) {
+  for (int i = 0; i < 10; ++i) {
+    const Outcome o = RunVolley({"node", "/nonexistent.yaml"}, CleanEnv(), kQuick);
+    ASSERT_TRUE(o.status.Exited(2)) << "run " << i << "\n" << o.Diagnostics();
+    EXPECT_NE(o.err.find("/nonexistent.yaml: cannot open the plan file"), std::string::npos)
+        << o.err;
+  }
+  TempDir dir;
+  ASSERT_TRUE(dir.ok());
+  // Parsed, then refused by the node once its control API runs (load.min > load.max).
+  const std::string bad = WritePlan(dir, "bad.yaml", R"(version: "1.0"
+config: {baseUrl: "http://127.0.0.1:9/", duration: 5s}
+load: {model: ramp, min: 500, max: 100}
+scenarios: [{name: S, steps: [{request: {path: /}}]}]
+)");
+  for (int i = 0; i < 5; ++i) {
+    const Outcome o = RunVolley(
+        {"node", "--listen", "127.0.0.1:0", "--metrics-addr", "", bad}, CleanEnv(), kQuick);
+    ASSERT_TRUE(o.status.Exited(2)) << "run " << i << "\n" << o.Diagnostics();
+  }
+}
+
 TEST(NodeCli, ControlApiStartsReplacesAndStopsTests) {
   Target target;
   ASSERT_TRUE(StartTarget({"--threads", "1"}, &target));
