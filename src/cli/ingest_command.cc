@@ -1,10 +1,10 @@
 // `volley ingest`: the metrics ingestion service (k6 cloud v2 protobuf+snappy and v1 JSON
 // pushes, stored in SQLite).
 #include <cstdio>
-#include <cstdlib>
 
 #include "commands.h"
 #include "volley/common/duration.h"
+#include "volley/common/env.h"
 #include "volley/common/signals.h"
 #include "volley/ingest/server.h"
 #include "volley/ingest/store.h"
@@ -42,10 +42,7 @@ Runner RegisterIngest(CLI::App& app) {
   return [f]() -> int {
     ingest::IngestOptions options;
     options.listen = f->listen;
-    options.token = f->token;
-    if (options.token.empty()) {
-      if (const char* env = std::getenv("VOLLEY_INGEST_TOKEN")) options.token = env;
-    }
+    options.token = f->token.empty() ? EnvOr(ProcessEnv(), "VOLLEY_INGEST_TOKEN", "") : f->token;
     options.threads = f->threads;
     auto size = ParseSize(f->max_body);
     if (!size || *size == 0) {

@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "node_controller.h"
+#include "volley/common/env.h"
 #include "volley/common/listen_address.h"
 #include "volley/common/signals.h"
 #include "volley/config/env.h"
@@ -31,11 +32,6 @@ struct NodeFlags {
   std::optional<std::string> metrics_addr;  // METRICS_ADDR
   std::string plan;     // optional: start this plan at once
 };
-
-std::string Getenv(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
 
 // The JSON error body of the control API: {"error": "...", "problems": ["file:l:c: ..."]}.
 std::string ErrorJson(const std::string& what, const std::string& problems) {
@@ -118,7 +114,7 @@ Runner RegisterNode(CLI::App& app) {
   return [f]() -> int {
     ShutdownSignals signals;  // before any thread starts: every thread below inherits its mask
     const std::string listen =
-        f->listen.empty() ? Getenv("CLUSTER_HEALTH_ADDR", "0.0.0.0:8080") : f->listen;
+        f->listen.empty() ? EnvOr(ProcessEnv(), "CLUSTER_HEALTH_ADDR", "0.0.0.0:8080") : f->listen;
     auto addr = ParseListenAddress(listen);
     if (!addr) return ReportError(addr.error(), "--listen");
     config::TestPlan identity;
@@ -142,7 +138,7 @@ Runner RegisterNode(CLI::App& app) {
     NodeController node(identity.node_id, identity.region);
     std::unique_ptr<output::MetricsServer> metrics;
     const std::string metrics_addr =
-        f->metrics_addr ? *f->metrics_addr : Getenv("METRICS_ADDR", "0.0.0.0:9090");
+        f->metrics_addr ? *f->metrics_addr : EnvOr(ProcessEnv(), "METRICS_ADDR", "0.0.0.0:9090");
     if (!metrics_addr.empty()) {
       output::ExpositionOptions options;
       options.ns = identity.metric_namespace;

@@ -49,13 +49,9 @@ Result<std::unique_ptr<output::MetricsServer>> StartMetrics(const config::TestPl
 
 int ReportError(const Error& error, const char* context) {
   fprintf(stderr, "volley: %s error:\n", context);
-  size_t start = 0;
-  while (start <= error.message.size()) {
-    size_t nl = error.message.find('\n', start);
-    fprintf(stderr, "  %s\n", error.message.substr(start, nl - start).c_str());
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
+  const std::vector<std::string> lines = ProblemLines(error);
+  if (lines.empty()) fprintf(stderr, "  \n");
+  for (const std::string& line : lines) fprintf(stderr, "  %s\n", line.c_str());
   return error.code == ErrorCode::kInvalidArgument ? kExitConfig : kExitRuntime;
 }
 

@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "volley/common/duration.h"
+#include "volley/common/problems.h"
 #include "volley/common/signals.h"
 #include "volley/target/options.h"
 #include "volley/target/target_server.h"
@@ -22,11 +23,8 @@ Result<TargetOptions> BuildOptions(const TargetFlags& f) {
   TargetOptions o;
   o.listen = f.listen;
   o.threads = f.threads;
-  std::string problems;
-  auto note = [&](const char* flag, const Error& e) {
-    if (!problems.empty()) problems += '\n';
-    problems += std::string(flag) + ": " + e.message;
-  };
+  Problems problems;
+  auto note = [&](const char* flag, const Error& e) { problems.Add(flag, e.message); };
   if (!f.latency.empty()) {
     auto l = ParseLatency(f.latency);
     if (l) {
@@ -52,7 +50,7 @@ Result<TargetOptions> BuildOptions(const TargetFlags& f) {
   o.body = f.body;
   auto size = ParseSize(f.body_size);
   size ? void(o.body_size = static_cast<size_t>(*size)) : note("--body-size", size.error());
-  if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems);
+  if (!problems.empty()) return tl::unexpected(problems.ToError());
   if (auto v = ValidateTargetOptions(o); !v) return tl::unexpected(v.error());
   return o;
 }

@@ -13,65 +13,12 @@
 #include <string>
 
 #include "volley/common/duration.h"
+#include "volley/common/http_lex.h"
+#include "volley/common/parse.h"
+#include "volley/common/problems.h"
 #include "volley/common/strings.h"
 
 namespace volley::config {
-namespace {
-
-Result<double> ParseNumber(std::string_view text) {
-  std::string_view s = Trim(text);
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "not a finite number: '" + std::string(text) + "'");
-  }
-  return v;
-}
-
-Result<int64_t> ParseInt(std::string_view text) {
-  std::string_view s = Trim(text);
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
-    return MakeError(ErrorCode::kInvalidArgument, "not an integer: '" + std::string(text) + "'");
-  }
-  return v;
-}
-
-// Collects "NAME: message" lines.
-class Problems {
- public:
-  template <typename T>
-  bool Check(const char* name, const Result<T>& r) {
-    if (r) return true;
-    Add(name, r.error().message);
-    return false;
-  }
-  void Add(const std::string& name, const std::string& message) {
-    if (!text_.empty()) text_ += '\n';
-    text_ += name + ": " + message;
-  }
-  Result<void> Done() const {
-    if (text_.empty()) return {};
-    return MakeError(ErrorCode::kInvalidArgument, text_);
-  }
-
- private:
-  std::string text_;
-};
-
-}  // namespace
-
-std::string Url::HostHeader() const {
-  const bool default_port = (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
-  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return default_port ? h : h + ":" + std::to_string(port);
-}
-
-EnvLookup ProcessEnv() {
-  return [](const char* name) -> const char* { return std::getenv(name); };
-}
 
 const std::vector<EnvVarDoc>& EnvVarDocs() {
   static const std::vector<EnvVarDoc> docs = {
@@ -117,50 +64,6 @@ const std::vector<EnvVarDoc>& EnvVarDocs() {
   return docs;
 }
 
-Result<Url> ParseUrl(std::string_view text) {
-  std::string_view s = Trim(text);
-  auto bad = [&](const std::string& why) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "invalid URL '" + std::string(text) + "': " + why +
-                         " (expected http://host[:port]/path or https://...)");
-  };
-  Url url;
-  size_t scheme_end = s.find("://");
-  if (scheme_end == std::string_view::npos) return bad("missing scheme");
-  url.scheme = ToLower(s.substr(0, scheme_end));
-  if (url.scheme != "http" && url.scheme != "https") return bad("scheme must be http or https");
-  url.port = url.tls() ? 443 : 80;
-  s.remove_prefix(scheme_end + 3);
-  size_t path_start = s.find_first_of("/?");
-  std::string_view authority = s.substr(0, path_start);
-  url.path = path_start == std::string_view::npos ? "/" : std::string(s.substr(path_start));
-  if (!url.path.empty() && url.path[0] == '?') url.path = "/" + url.path;
-  if (size_t frag = url.path.find('#'); frag != std::string::npos) url.path.resize(frag);
-  if (authority.find('@') != std::string_view::npos) return bad("user info is not supported");
-  std::string_view port_text;
-  if (!authority.empty() && authority[0] == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return bad("unclosed '[' in IPv6 address");
-    url.host = std::string(authority.substr(1, close - 1));
-    std::string_view rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest[0] != ':') return bad("junk after IPv6 address");
-      port_text = rest.substr(1);
-    }
-  } else {
-    size_t colon = authority.rfind(':');
-    url.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-  }
-  if (url.host.empty()) return bad("missing host");
-  if (!port_text.empty()) {
-    auto port = ParseInt(port_text);
-    if (!port || *port < 1 || *port > 65535) return bad("port must be 1-65535");
-    url.port = static_cast<uint16_t>(*port);
-  }
-  return url;
-}
-
 Result<std::vector<Header>> ParseHeaderList(std::string_view text) {
   std::vector<Header> headers;
   std::string item;
@@ -173,12 +76,9 @@ Result<std::vector<Header>> ParseHeaderList(std::string_view text) {
                        "header '" + std::string(it) + "' must look like 'Name: value'");
     }
     std::string name(Trim(it.substr(0, colon)));
-    for (char c : name) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) &&
-          std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-        return MakeError(ErrorCode::kInvalidArgument,
-                         "header name '" + name + "' has an invalid character");
-      }
+    if (!http::IsToken(name)) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "header name '" + name + "' has an invalid character");
     }
     headers.emplace_back(std::move(name), std::string(Trim(it.substr(colon + 1))));
     item.clear();
@@ -226,7 +126,7 @@ Result<std::vector<Stage>> ParseStages(std::string_view text) {
     }
     auto d = ParseDuration(item.substr(0, colon));
     if (!d) return tl::unexpected(d.error());
-    auto r = ParseNumber(item.substr(colon + 1));
+    auto r = ParseNumber(Trim(item.substr(colon + 1)));
     if (!r || *r < 0) {
       return MakeError(ErrorCode::kInvalidArgument,
                        "stage '" + std::string(item) + "': rate must be a number >= 0");
@@ -251,20 +151,12 @@ Result<void> ParseResolve(std::string_view text, TestPlan& plan) {
   if (first == std::string_view::npos || first == last) return bad();
   std::string ip(s.substr(first + 1, last - first - 1));
   if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
-  auto port = ParseInt(s.substr(last + 1));
+  auto port = ParseInt(Trim(s.substr(last + 1)));
   if (first == 0 || ip.empty() || !port || *port < 1 || *port > 65535) return bad();
   plan.resolve_host = std::string(s.substr(0, first));
   plan.resolve_ip = ip;
   plan.resolve_port = static_cast<uint16_t>(*port);
   return {};
-}
-
-Result<bool> ParseBool(std::string_view text) {
-  std::string s = ToLower(Trim(text));
-  if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
-  if (s == "false" || s == "0" || s == "no" || s == "off" || s.empty()) return false;
-  return MakeError(ErrorCode::kInvalidArgument,
-                   "expected true or false, got '" + std::string(text) + "'");
 }
 
 Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
@@ -278,14 +170,14 @@ Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
   };
   auto number = [&](const char* name, double& out) {
     if (const char* v = get(name)) {
-      auto r = ParseNumber(v);
+      auto r = ParseNumber(Trim(v));
       if (problems.Check(name, r)) out = *r;
     }
   };
   auto integer = [&](const char* name, auto& out) {
     using T = std::remove_reference_t<decltype(out)>;
     if (const char* v = get(name)) {
-      auto r = ParseInt(v);
+      auto r = ParseInt(Trim(v));
       if (!problems.Check(name, r)) return;
       if (*r < 0 || static_cast<uint64_t>(*r) > std::numeric_limits<T>::max()) {
         problems.Add(name, "must be between 0 and " +
@@ -297,7 +189,7 @@ Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
   };
   auto boolean = [&](const char* name, bool& out) {
     if (const char* v = get(name)) {
-      auto r = ParseBool(v);
+      auto r = ParseBool(Trim(v));
       if (problems.Check(name, r)) out = *r;
     }
   };

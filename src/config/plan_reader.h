@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "volley/common/duration.h"
-#include "volley/common/strings.h"
+#include "volley/common/parse.h"
+#include "volley/common/problems.h"
 #include "volley/common/result.h"
+#include "volley/common/strings.h"
 #include "volley/config/env.h"
 #include "volley/config/test_plan.h"
 
@@ -25,7 +27,7 @@ class PlanReader {
   explicit PlanReader(std::string file) : file_(std::move(file)) {}
 
   void Problem(const YAML::Node& node, const std::string& path, const std::string& message) {
-    problems_.push_back(Origin(node, path) + ": " + message);
+    problems_.Add(Origin(node, path) + ": " + message);
   }
 
   // Flags keys of `map` that are not in `known`.
@@ -101,7 +103,7 @@ class PlanReader {
     if (!n) return;
     auto text = Text(n, path + "." + key);
     if (!text) return;
-    auto b = ParseBool(*text);
+    auto b = ParseBool(Trim(*text));
     b ? void(out = *b) : Problem(n, path + "." + key, b.error().message);
   }
 
@@ -120,16 +122,12 @@ class PlanReader {
   void Thresholds(const YAML::Node& t, TestPlan& plan);
   void Outputs(const YAML::Node& o, TestPlan& plan);
 
-  Result<void> Done() const {
-    if (problems_.empty()) return {};
-    std::string all;
-    for (const auto& p : problems_) all += (all.empty() ? "" : "\n") + p;
-    return MakeError(ErrorCode::kInvalidArgument, all);
-  }
+  // Every problem found, positioned; empty when the plan was read cleanly.
+  const Problems& problems() const { return problems_; }
 
  private:
   std::string file_;
-  std::vector<std::string> problems_;
+  Problems problems_;
 };
 
 }  // namespace volley::config

@@ -95,14 +95,14 @@ PlanRead ReadPlanYaml(std::string_view text, const std::string& file) {
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
-    out.problems = file + ":" + std::to_string(e.mark.line + 1) + ":" +
-                   std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg;
+    out.problems.Add(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                     std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
     return out;
   }
   TestPlan& plan = out.plan;
   PlanReader reader(file);
   if (!root.IsMap()) {
-    out.problems = file + ":1:1: the plan must be a mapping with version, config, load, scenarios";
+    out.problems.Add(file + ":1:1: the plan must be a mapping with version, config, load, scenarios");
     return out;
   }
   out.structured = true;
@@ -136,13 +136,13 @@ PlanRead ReadPlanYaml(std::string_view text, const std::string& file) {
   } catch (const YAML::Exception& e) {
     reader.Problem(root, "plan", std::string("unexpected structure: ") + e.what());
   }
-  if (auto r = reader.Done(); !r) out.problems = r.error().message;
+  out.problems = reader.problems();
   return out;
 }
 
 Result<TestPlan> ParsePlanYaml(std::string_view text, const std::string& file) {
   PlanRead read = ReadPlanYaml(text, file);
-  if (!read.problems.empty()) return MakeError(ErrorCode::kInvalidArgument, read.problems);
+  if (!read.problems.empty()) return tl::unexpected(read.problems.ToError());
   return std::move(read.plan);
 }
 

@@ -7,14 +7,16 @@
 #include <string_view>
 #include <vector>
 
+#include "volley/common/env.h"
 #include "volley/common/result.h"
+#include "volley/common/url.h"
 #include "volley/config/test_plan.h"
 
 namespace volley::config {
 
-// Looks a variable up; nullptr when unset. Injected so tests need no real environment.
-using EnvLookup = std::function<const char*(const char*)>;
-EnvLookup ProcessEnv();
+// How variables are looked up (common/env.h): injected so tests need no real environment.
+using ::volley::EnvLookup;
+using ::volley::ProcessEnv;
 
 // One documented variable, for --help.
 struct EnvVarDoc {
@@ -27,8 +29,8 @@ const std::vector<EnvVarDoc>& EnvVarDocs();
 // per line, each naming the variable ("TEST_DURATION: invalid duration 'x': ...").
 Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan);
 
-// Parsers shared by env, flags and YAML.
-Result<Url> ParseUrl(std::string_view text);
+// Parsers shared by env, flags and YAML (URLs, booleans and numbers: common/url.h, parse.h).
+using ::volley::ParseUrl;
 // "Name: value,Name2: value2" with "\," for a literal comma.
 Result<std::vector<Header>> ParseHeaderList(std::string_view text);
 // "Concurrent", "Rps", "RampRps", "DailyTraffic", "Stages" (any case; also "ramp").
@@ -37,7 +39,6 @@ Result<LoadModelKind> ParseLoadModelKind(std::string_view text);
 Result<std::vector<Stage>> ParseStages(std::string_view text);
 // "host:ip:port" (RESOLVE_TARGET_ADDR).
 Result<void> ParseResolve(std::string_view text, TestPlan& plan);
-Result<bool> ParseBool(std::string_view text);
 
 // Fills what the plan leaves empty and only the system knows: node_id (the hostname) and
 // run_id (time-based and random, e.g. "run-20261121T0950-3fa2c1").

@@ -8,22 +8,15 @@
 #include <vector>
 
 #include "volley/common/clock.h"
+#include "volley/common/url.h"
 #include "volley/config/scenario.h"
 
 namespace volley::config {
 
 using Header = std::pair<std::string, std::string>;
 
-// A parsed http(s) URL.
-struct Url {
-  std::string scheme = "http";  // "http" or "https"
-  std::string host;             // name or IP literal (IPv6 without brackets)
-  uint16_t port = 80;
-  std::string path = "/";  // path and query, always starting with '/'
-  bool tls() const { return scheme == "https"; }
-  // "host" or "host:port" as the Host header wants it (port omitted when default).
-  std::string HostHeader() const;
-};
+// A parsed http(s) URL (common/url.h).
+using Url = ::volley::Url;
 
 enum class LoadModelKind { kConcurrent, kRps, kRamp, kDailyTraffic, kStages };
 
