@@ -159,9 +159,51 @@ Result<void> ParseResolve(std::string_view text, TestPlan& plan) {
   return {};
 }
 
+namespace {
+
+// The plan key each variable sets (TestPlan::origins; the YAML spelling of the key).
+constexpr std::pair<const char*, const char*> kPlanKeyOfVariable[] = {
+    {"TARGET_URL", "config.baseUrl"},
+    {"NUM_CONCURRENT_TASKS", "config.workers"},
+    {"TEST_DURATION", "config.duration"},
+    {"REQUEST_TIMEOUT", "config.timeout"},
+    {"CONNECT_TIMEOUT", "config.connectTimeout"},
+    {"MAX_REQUESTS", "config.maxRequests"},
+    {"WORKER_THREADS", "config.threads"},
+    {"LOAD_MODEL_TYPE", "load.model"},
+    {"TARGET_RPS", "load.target"},
+    {"MIN_RPS", "load.min"},
+    {"MAX_RPS", "load.max"},
+    {"RAMP_DURATION", "load.rampDuration"},
+    {"DAILY_MIN_RPS", "load.min"},
+    {"DAILY_MAX_RPS", "load.max"},
+    {"DAILY_MID_RPS", "load.mid"},
+    {"DAILY_CYCLE_DURATION", "load.cycleDuration"},
+    {"MORNING_RAMP_RATIO", "load.morningRampRatio"},
+    {"PEAK_SUSTAIN_RATIO", "load.peakSustainRatio"},
+    {"MID_DECLINE_RATIO", "load.midDeclineRatio"},
+    {"MID_SUSTAIN_RATIO", "load.midSustainRatio"},
+    {"EVENING_DECLINE_RATIO", "load.eveningDeclineRatio"},
+    {"LOAD_STAGES", "load.stages"},
+    {"MAX_IN_FLIGHT", "load.maxInFlight"},
+};
+
+// Records that variable `name` set its plan key (a variable wins over the file).
+void NoteOrigin(const char* name, TestPlan& plan) {
+  for (const auto& [var, key] : kPlanKeyOfVariable) {
+    if (std::string_view(var) == name) plan.origins[key] = name;
+  }
+}
+
+}  // namespace
+
 Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
   Problems problems;
-  auto get = [&](const char* name) -> const char* { return env(name); };
+  auto get = [&](const char* name) -> const char* {
+    const char* v = env(name);
+    if (v != nullptr) NoteOrigin(name, plan);
+    return v;
+  };
   auto duration = [&](const char* name, Nanos& out) {
     if (const char* v = get(name)) {
       auto r = ParseDuration(v);
@@ -280,18 +322,47 @@ void FillIdentity(TestPlan& plan) {
   }
 }
 
+namespace {
+
+std::string Num(double v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
 Result<void> Validate(const TestPlan& plan) {
   Problems p;
+  // "plan.yaml:9:3: load.min" where the plan says where `key` was set ("MIN_RPS: load.min"
+  // for a variable), else `name`: how the value is known to a user without a plan.
+  auto at = [&](const std::string& key, const std::string& name) {
+    auto it = plan.origins.find(key);
+    return it == plan.origins.end() ? name : it->second + ": " + key;
+  };
   if (plan.target.host.empty()) {
-    p.Add("target", "no target URL: set TARGET_URL, --url, or config.baseUrl in a plan");
+    p.Add(at("config.baseUrl", "target"),
+          "no target URL: set TARGET_URL, --url, or config.baseUrl in a plan");
   }
-  if (plan.duration <= Nanos(0)) p.Add("duration", "must be > 0");
-  if (plan.request_timeout <= Nanos(0)) p.Add("timeout", "must be > 0");
-  if (plan.connect_timeout <= Nanos(0)) p.Add("connect timeout", "must be > 0");
+  if (plan.duration <= Nanos(0)) {
+    p.Add(at("config.duration", "duration"), "must be > 0, got " + FormatDuration(plan.duration));
+  }
+  if (plan.request_timeout <= Nanos(0)) {
+    p.Add(at("config.timeout", "timeout"),
+          "must be > 0, got " + FormatDuration(plan.request_timeout));
+  }
+  if (plan.connect_timeout <= Nanos(0)) {
+    p.Add(at("config.connectTimeout", "connect timeout"),
+          "must be > 0, got " + FormatDuration(plan.connect_timeout));
+  }
   if (plan.workers < 1 || plan.workers > 1'000'000) {
-    p.Add("workers", "must be between 1 and 1000000, got " + std::to_string(plan.workers));
+    p.Add(at("config.workers", "workers"),
+          "must be between 1 and 1000000, got " + std::to_string(plan.workers));
   }
-  if (plan.threads < 0 || plan.threads > 1024) p.Add("threads", "must be between 0 and 1024");
+  if (plan.threads < 0 || plan.threads > 1024) {
+    p.Add(at("config.threads", "threads"),
+          "must be between 0 and 1024, got " + std::to_string(plan.threads));
+  }
   const auto& m = plan.request.method;
   if (m.empty() || m.find_first_of(" \r\n\t") != std::string::npos) {
     p.Add("method", "invalid HTTP method '" + m + "'");
@@ -307,51 +378,88 @@ Result<void> Validate(const TestPlan& plan) {
   const LoadModel& l = plan.load;
   // Arrival rates beyond what one node could start are typos, and would only spin.
   constexpr double kMaxRate = 10'000'000;
-  for (double rate : {l.target, l.min, l.max, l.mid}) {
+  const std::pair<const char*, double> rates[] = {
+      {"target", l.target}, {"min", l.min}, {"max", l.max}, {"mid", l.mid}};
+  for (const auto& [key, rate] : rates) {
     if (!std::isfinite(rate) || rate > kMaxRate) {
-      p.Add("load", "rates must be finite and at most 10000000/s, got " + std::to_string(rate));
+      p.Add(at(std::string("load.") + key, "load"),
+            "rates must be finite and at most 10000000/s, got " + std::to_string(rate));
       break;
     }
   }
   for (const auto& s : l.stages) {
     if (!std::isfinite(s.target) || s.target > kMaxRate) {
-      p.Add("load.stages", "stage rates must be at most 10000000/s");
+      p.Add(at("load.stages", "load.stages"),
+            "stage rates must be at most 10000000/s, got " + Num(s.target));
       break;
     }
   }
   if (l.max_in_flight > 10'000'000) {
-    p.Add("load.maxInFlight", "must be at most 10000000, got " + std::to_string(l.max_in_flight));
+    p.Add(at("load.maxInFlight", "load.maxInFlight"),
+          "must be at most 10000000, got " + std::to_string(l.max_in_flight));
   }
   switch (l.kind) {
     case LoadModelKind::kConcurrent:
       break;
     case LoadModelKind::kRps:
-      if (l.target <= 0) p.Add("load.target", "the Rps model needs a target rate > 0 (TARGET_RPS)");
+      if (l.target <= 0) {
+        p.Add(at("load.target", "load.target"),
+              "the Rps model needs a target rate > 0 (TARGET_RPS), got " + Num(l.target));
+      }
       break;
     case LoadModelKind::kRamp:
-      if (l.min < 0 || l.max <= 0 || l.min > l.max) {
-        p.Add("load.min/max", "the ramp model needs 0 <= min <= max and max > 0");
+      if (l.min < 0) p.Add(at("load.min", "load.min"), "must be >= 0, got " + Num(l.min));
+      if (l.max <= 0) {
+        p.Add(at("load.max", "load.max"),
+              "the ramp model needs max > 0 (MAX_RPS), got " + Num(l.max));
       }
-      if (l.ramp_duration < Nanos(0)) p.Add("load.rampDuration", "must be >= 0");
+      if (l.min > l.max) {
+        p.Add(at("load.min", "load.min"),
+              "must be <= load.max (min " + Num(l.min) + ", max " + Num(l.max) + ")");
+      }
+      if (l.ramp_duration < Nanos(0)) {
+        p.Add(at("load.rampDuration", "load.rampDuration"), "must be >= 0");
+      }
       break;
     case LoadModelKind::kDailyTraffic: {
-      if (l.min < 0 || l.mid < l.min || l.max < l.mid || l.max <= 0) {
-        p.Add("load.min/mid/max", "dailytraffic needs 0 <= min <= mid <= max and max > 0");
+      const std::string figures =
+          " (min " + Num(l.min) + ", mid " + Num(l.mid) + ", max " + Num(l.max) + ")";
+      if (l.min < 0) p.Add(at("load.min", "load.min"), "must be >= 0, got " + Num(l.min));
+      if (l.max <= 0) {
+        p.Add(at("load.max", "load.max"),
+              "dailytraffic needs max > 0 (DAILY_MAX_RPS), got " + Num(l.max));
       }
-      if (l.cycle_duration <= Nanos(0)) p.Add("load.cycleDuration", "must be > 0");
+      if (l.mid < l.min) p.Add(at("load.mid", "load.mid"), "must be >= load.min" + figures);
+      if (l.max < l.mid) p.Add(at("load.max", "load.max"), "must be >= load.mid" + figures);
+      if (l.cycle_duration <= Nanos(0)) {
+        p.Add(at("load.cycleDuration", "load.cycleDuration"),
+              "must be > 0, got " + FormatDuration(l.cycle_duration));
+      }
+      static const char* const kRatioKeys[5] = {"morningRampRatio", "peakSustainRatio",
+                                                "midDeclineRatio", "midSustainRatio",
+                                                "eveningDeclineRatio"};
       double sum = 0;
-      for (double r : l.ratios) {
-        if (r < 0) p.Add("load ratios", "must be >= 0");
-        sum += r;
+      for (size_t i = 0; i < 5; ++i) {
+        const std::string key = std::string("load.") + kRatioKeys[i];
+        if (l.ratios[i] < 0) p.Add(at(key, key), "must be >= 0, got " + Num(l.ratios[i]));
+        sum += l.ratios[i];
       }
-      if (sum > 1.0 + 1e-9) p.Add("load ratios", "the five phase ratios add up to more than 1");
+      if (sum > 1.0 + 1e-9) {
+        p.Add(at("load", "load ratios"),
+              "the five phase ratios add up to more than 1, got " + Num(sum));
+      }
       break;
     }
     case LoadModelKind::kStages:
-      if (l.stages.empty()) p.Add("load.stages", "the stages model needs at least one stage");
-      for (const auto& s : l.stages) {
+      if (l.stages.empty()) {
+        p.Add(at("load.stages", "load.stages"), "the stages model needs at least one stage");
+      }
+      for (size_t i = 0; i < l.stages.size(); ++i) {
+        const Stage& s = l.stages[i];
         if (s.duration <= Nanos(0) || s.target < 0) {
-          p.Add("load.stages", "every stage needs a duration > 0 and a target >= 0");
+          p.Add(at("load.stages", "load.stages"),
+                "every stage needs a duration > 0 and a target >= 0, got stage " +
+                    std::to_string(i) + " " + FormatDuration(s.duration) + ":" + Num(s.target));
           break;
         }
       }

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -25,6 +26,12 @@ namespace volley::config {
 class PlanReader {
  public:
   explicit PlanReader(std::string file) : file_(std::move(file)) {}
+
+  // Records where the value of plan key `path` was written (TestPlan::origins).
+  void Mark(const YAML::Node& node, const std::string& path) {
+    const YAML::Mark m = node.Mark();
+    origins_[path] = file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  }
 
   void Problem(const YAML::Node& node, const std::string& path, const std::string& message) {
     problems_.Add(Origin(node, path) + ": " + message);
@@ -67,6 +74,7 @@ class PlanReader {
     const YAML::Node n = parent[key];
     if (!n) return;
     const std::string full = path + "." + key;
+    Mark(n, full);
     try {
       const double v = n.as<double>();
       if (!std::isfinite(v) || v > 1e15) {
@@ -92,6 +100,7 @@ class PlanReader {
   void Duration(const YAML::Node& parent, const char* key, const std::string& path, Nanos& out) {
     const YAML::Node n = parent[key];
     if (!n) return;
+    Mark(n, path + "." + key);
     auto text = Text(n, path + "." + key);
     if (!text) return;
     auto d = ParseDuration(*text);
@@ -124,10 +133,13 @@ class PlanReader {
 
   // Every problem found, positioned; empty when the plan was read cleanly.
   const Problems& problems() const { return problems_; }
+  // Where each plan-wide value was written (TestPlan::origins).
+  const std::map<std::string, std::string>& origins() const { return origins_; }
 
  private:
   std::string file_;
   Problems problems_;
+  std::map<std::string, std::string> origins_;
 };
 
 }  // namespace volley::config

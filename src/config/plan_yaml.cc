@@ -13,7 +13,9 @@ void PlanReader::Config(const YAML::Node& c, TestPlan& plan) {
   CheckKeys(c, "config",
             {"baseUrl", "duration", "timeout", "workers", "skipTlsVerify", "customHeaders",
              "threads", "maxRequests", "connectTimeout"});
+  Mark(c, "config");
   if (const YAML::Node u = c["baseUrl"]) {
+    Mark(u, "config.baseUrl");
     if (auto text = Text(u, "config.baseUrl")) {
       auto url = ParseUrl(*text);
       url ? void(plan.target = *url) : Problem(u, "config.baseUrl", url.error().message);
@@ -44,7 +46,9 @@ void PlanReader::Load(const YAML::Node& l, TestPlan& plan) {
             {"model", "target", "min", "max", "mid", "rampDuration", "cycleDuration",
              "morningRampRatio", "peakSustainRatio", "midDeclineRatio", "midSustainRatio",
              "eveningDeclineRatio", "stages", "maxInFlight"});
+  Mark(l, "load");
   if (const YAML::Node m = l["model"]) {
+    Mark(m, "load.model");
     if (auto text = Text(m, "load.model")) {
       auto kind = ParseLoadModelKind(*text);
       kind ? void(plan.load.kind = *kind) : Problem(m, "load.model", kind.error().message);
@@ -62,6 +66,7 @@ void PlanReader::Load(const YAML::Node& l, TestPlan& plan) {
                            "midSustainRatio", "eveningDeclineRatio"};
   for (int i = 0; i < 5; ++i) Number(l, ratios[i], "load", lm.ratios[i], 0);
   if (const YAML::Node s = l["stages"]) {
+    Mark(s, "load.stages");
     if (!s.IsSequence()) {
       Problem(s, "load.stages", "must be a list of {duration, target}");
       return;
@@ -137,6 +142,7 @@ PlanRead ReadPlanYaml(std::string_view text, const std::string& file) {
     reader.Problem(root, "plan", std::string("unexpected structure: ") + e.what());
   }
   out.problems = reader.problems();
+  plan.origins = reader.origins();
   return out;
 }
 

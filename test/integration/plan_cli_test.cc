@@ -92,6 +92,30 @@ outputs:
   EXPECT_EQ(stats.value("requests", -1), 0) << stats.dump();
 }
 
+// The whole-plan checks (config::Validate) keep the YAML position and show the values.
+TEST(PlanCli, WholePlanProblemsArePositioned) {
+  TempDir dir;
+  const std::string plan = WritePlan(dir, "ramp.yaml", R"(version: "1.0"
+config:
+  baseUrl: http://127.0.0.1:9/
+  duration: 5s
+  threads: 4000
+load:
+  model: ramp
+  min: 500
+  max: 100
+scenarios: [{name: S, steps: [{request: {path: /}}]}]
+)");
+  Outcome v = RunVolley({"validate", "--no-env", plan});
+  ASSERT_TRUE(v.status.Exited(2)) << v.Diagnostics();
+  const auto lines = Lines(v.err);
+  ASSERT_EQ(lines.size(), 2u) << v.err;
+  EXPECT_EQ(lines[0], plan + ":5:12: config.threads: must be between 0 and 1024, got 4000");
+  EXPECT_EQ(lines[1], plan + ":8:8: load.min: must be <= load.max (min 500, max 100)");
+  static const std::regex kPositioned(R"(^.+:\d+:\d+: .+)");
+  for (const auto& l : lines) EXPECT_TRUE(std::regex_match(l, kPositioned)) << l;
+}
+
 // The shop example uses every feature of the seed project's plan format; it runs unchanged
 // (only shortened and pointed at the test's target through the environment).
 TEST(PlanCli, TheShopExampleRunsAgainstTheTarget) {

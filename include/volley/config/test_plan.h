@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -96,6 +97,10 @@ struct TestPlan {
   std::vector<Scenario> scenarios;
   std::vector<Threshold> thresholds;
   std::vector<OutputSpec> outputs;
+  // Where each plan-wide value was set, by its plan key: "load.min" → "plan.yaml:9:3"
+  // (the YAML reader) or "MIN_RPS" (ApplyEnv, which wins over the file). Validate prefixes
+  // its problems with it; a key without an origin kept its default.
+  std::map<std::string, std::string> origins;
 };
 
 }  // namespace volley::config
