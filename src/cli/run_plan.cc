@@ -6,7 +6,6 @@
 #include <fstream>
 
 #include "commands.h"
-#include "plan_check.h"
 #include "run_support.h"
 #include "volley/common/duration.h"
 #include "volley/common/signals.h"
@@ -15,6 +14,7 @@
 #include "volley/output/metrics_server.h"
 #include "volley/output/progress.h"
 #include "volley/output/prometheus.h"
+#include "volley/plan/plan_check.h"
 
 namespace volley::cli {
 namespace {
@@ -112,7 +112,7 @@ std::string DescribeLoad(const config::TestPlan& plan) {
 
 int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
   BlockShutdownSignals();
-  auto thresholds = CompileThresholds(plan);
+  auto thresholds = plan::CompileThresholds(plan);
   if (!thresholds) return ReportError(thresholds.error(), "plan");
   auto engine = engine::Engine::Create(plan);
   if (!engine) return ReportError(engine.error(), "setup");
@@ -129,7 +129,7 @@ int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
   context.node_id = plan.node_id;
   context.region = plan.region;
   context.metric_namespace = plan.metric_namespace;
-  auto outputs = CreateOutputs(plan, context);
+  auto outputs = plan::CreateOutputs(plan, context);
   if (!outputs) return ReportError(outputs.error(), "outputs");
   std::atomic<output::MetricsServer*> lingering{nullptr};
   // Ctrl-C / SIGTERM: the first stops the run and drains it (during the final linger, it

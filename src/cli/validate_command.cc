@@ -5,9 +5,9 @@
 
 #include "commands.h"
 #include "volley/common/problems.h"
-#include "plan_check.h"
 #include "volley/config/env.h"
 #include "volley/config/plan_yaml.h"
+#include "volley/plan/plan_check.h"
 
 namespace volley::cli {
 namespace {
@@ -50,7 +50,7 @@ Runner RegisterValidate(CLI::App& app) {
           problems.AddAll(r.error());
         }
       }
-      if (auto r = CheckPlan(read.plan, /*whole_plan=*/problems.empty()); !r) {
+      if (auto r = plan::CheckPlan(read.plan, /*whole_plan=*/problems.empty()); !r) {
         problems.AddAll(r.error());
       }
     }

@@ -1,14 +1,14 @@
 // The push outputs of a run: `outputs:` in the plan and --out on the command line.
 #include "volley/output/cloud_output.h"
 #include "volley/output/otlp_output.h"
-#include "plan_check.h"
+#include "volley/plan/plan_check.h"
 
 #include <cstdio>
 
 #include "volley/common/env.h"
 #include "volley/common/problems.h"
 
-namespace volley::cli {
+namespace volley::plan {
 namespace {
 
 Result<std::unique_ptr<output::Output>> CreateOne(const config::OutputSpec& spec,
@@ -58,4 +58,4 @@ Result<void> CheckOutputs(const config::TestPlan& plan) {
   return {};
 }
 
-}  // namespace volley::cli
+}  // namespace volley::plan

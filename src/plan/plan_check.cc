@@ -1,13 +1,13 @@
 // Everything checked of a plan before a test starts, shared by `validate`, `run` and the
 // node's POST /config, so all three refuse a bad plan with the same messages.
-#include "plan_check.h"
+#include "volley/plan/plan_check.h"
 
 #include "volley/common/problems.h"
 #include "volley/config/env.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/threshold.h"
 
-namespace volley::cli {
+namespace volley::plan {
 
 Result<std::vector<metrics::CompiledThreshold>> CompileThresholds(const config::TestPlan& plan) {
   std::vector<metrics::CompiledThreshold> out;
@@ -35,4 +35,4 @@ Result<void> CheckPlan(const config::TestPlan& plan, bool whole_plan) {
   return problems.Done();
 }
 
-}  // namespace volley::cli
+}  // namespace volley::plan
