@@ -10,7 +10,9 @@ function(volley_module name)
 endfunction()
 
 # volley_test(FILE LIBS ... [LABELS ...]): one GoogleTest executable for one test file,
-# registered with CTest. Tests live beside the code they test.
+# registered with CTest. Tests live beside the code they test; they see their module's
+# private headers and reach test support (fakes, loopback servers, the subprocess helper)
+# only by linking volley_test_fakes (test/fakes/), which exports "fakes/...".
 function(volley_test file)
   if(NOT VOLLEY_TESTS)
     return()
@@ -18,7 +20,7 @@ function(volley_test file)
   cmake_parse_arguments(T "" "" "LIBS;LABELS" ${ARGN})
   get_filename_component(name ${file} NAME_WE)
   add_executable(${name} ${file})
-  target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR} ${PROJECT_SOURCE_DIR}/test)
+  target_include_directories(${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gmock GTest::gtest_main)
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES TIMEOUT 300)

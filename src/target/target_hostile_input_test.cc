@@ -6,7 +6,7 @@
 #include <fstream>
 #include <thread>
 
-#include "test_client.h"
+#include "fakes/test_client.h"
 #include "volley/target/target_server.h"
 
 namespace volley {

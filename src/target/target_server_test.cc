@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "test_client.h"
+#include "fakes/test_client.h"
 
 namespace volley {
 namespace {

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "test_client.h"
+#include "fakes/test_client.h"
 #include "volley/target/target_server.h"
 
 namespace volley {

@@ -3,7 +3,7 @@
 // percentiles from the same merged histograms).
 #include <httplib.h>
 
-#include "integration/cli_harness.h"
+#include "cli_harness.h"
 
 namespace volley {
 namespace {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "integration/cli_harness.h"
+#include "cli_harness.h"
 
 #ifndef VOLLEY_SOURCE_DIR
 #error "VOLLEY_SOURCE_DIR must name the source tree (for examples/)"

@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "integration/subprocess.h"
+#include "fakes/subprocess.h"
 #include "volley/config/env.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/collector.h"
