@@ -28,9 +28,8 @@ Result<int64_t> ParseInt(std::string_view s) {
 Result<int64_t> ParseIntInRange(std::string_view s, int64_t lo, int64_t hi) {
   auto v = ParseInt(s);
   if (!v || *v < lo || *v > hi) {
-    return MakeError(ErrorCode::kInvalidArgument, "must be an integer from " +
-                                                      std::to_string(lo) + " to " +
-                                                      std::to_string(hi) + ", got '" +
+    return MakeError(ErrorCode::kInvalidArgument, "must be an integer from " + std::to_string(lo) +
+                                                      " to " + std::to_string(hi) + ", got '" +
                                                       std::string(s) + "'");
   }
   return v;

@@ -68,9 +68,8 @@ TEST(Problems, CarriesTheListAndTheJoinedMessage) {
   p.AddAll(Error{ErrorCode::kInvalidArgument, "one\ntwo"}, "x: ");
   const Error e = p.ToError();
   EXPECT_EQ(e.code, ErrorCode::kInvalidArgument);
-  EXPECT_EQ(e.problems,
-            (std::vector<std::string>{"plan.yaml:9:3: load.min: must be <= load.max", "x: one",
-                                      "x: two"}));
+  EXPECT_EQ(e.problems, (std::vector<std::string>{"plan.yaml:9:3: load.min: must be <= load.max",
+                                                  "x: one", "x: two"}));
   EXPECT_EQ(e.message, "plan.yaml:9:3: load.min: must be <= load.max\nx: one\nx: two");
   EXPECT_EQ(ProblemLines(e), e.problems);
   EXPECT_EQ(ProblemLines(Error{ErrorCode::kIo, "a\nb"}), (std::vector<std::string>{"a", "b"}));

@@ -34,8 +34,8 @@ sigset_t BlockShutdownSignals();
 class ShutdownSignals {
  public:
   struct Options {
-    std::string first_message;                // written to stderr at the first signal
-    int second_exit_code = 130;               // _exit code at the second signal
+    std::string first_message;                 // written to stderr at the first signal
+    int second_exit_code = 130;                // _exit code at the second signal
     std::function<void()> on_first = nullptr;  // runs on the watcher thread; may be empty
   };
 
@@ -57,8 +57,8 @@ class ShutdownSignals {
 
   // Immutable after construction.
   const Options options_;
-  sigset_t watched_;    // SIGINT, SIGTERM and SIGUSR1 (the destructor's wake-up)
-  sigset_t old_mask_;   // restored by the destructor
+  sigset_t watched_;   // SIGINT, SIGTERM and SIGUSR1 (the destructor's wake-up)
+  sigset_t old_mask_;  // restored by the destructor
 
   std::atomic<bool> interrupted_{false};
   std::atomic<bool> done_{false};
