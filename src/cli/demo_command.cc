@@ -26,14 +26,14 @@ Runner RegisterDemo(CLI::App& app) {
   cmd->add_option("-c,--connections", f->connections, "Concurrent users")->capture_default_str();
   cmd->add_option("--summary-export", f->summary_export, "Write the summary as JSON here");
   return [f]() -> int {
-    TargetOptions target;
+    target::TargetOptions target;
     target.listen = "127.0.0.1:0";
     target.threads = 1;
     target.status_mix = {{200, 98}, {503, 2}};
     // The target's threads inherit the blocked mask: Ctrl-C must reach RunPlan's watcher,
     // not kill the process from a target thread where SIGINT is not blocked.
     const sigset_t old_mask = BlockShutdownSignals();
-    auto server = TargetServer::Start(target);
+    auto server = target::TargetServer::Start(target);
     pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     if (!server) return ReportError(server.error(), "demo target");
     config::TestPlan plan;

@@ -19,14 +19,14 @@ struct TargetFlags {
   std::string body;
 };
 
-Result<TargetOptions> BuildOptions(const TargetFlags& f) {
-  TargetOptions o;
+Result<target::TargetOptions> BuildOptions(const TargetFlags& f) {
+  target::TargetOptions o;
   o.listen = f.listen;
   o.threads = f.threads;
   Problems problems;
   auto note = [&](const char* flag, const Error& e) { problems.Add(flag, e.message); };
   if (!f.latency.empty()) {
-    auto l = ParseLatency(f.latency);
+    auto l = target::ParseLatency(f.latency);
     if (l) {
       o.latency_min = l->min;
       o.latency_max = l->max;
@@ -35,11 +35,11 @@ Result<TargetOptions> BuildOptions(const TargetFlags& f) {
     }
   }
   if (!f.status_mix.empty()) {
-    auto m = ParseStatusMix(f.status_mix);
+    auto m = target::ParseStatusMix(f.status_mix);
     m ? void(o.status_mix = *m) : note("--status-mix", m.error());
   }
   if (!f.stall.empty()) {
-    auto s = ParseStall(f.stall);
+    auto s = target::ParseStall(f.stall);
     if (s) {
       o.stall_duration = s->duration;
       o.stall_period = s->period;
@@ -51,7 +51,7 @@ Result<TargetOptions> BuildOptions(const TargetFlags& f) {
   auto size = ParseSize(f.body_size);
   size ? void(o.body_size = static_cast<size_t>(*size)) : note("--body-size", size.error());
   if (!problems.empty()) return tl::unexpected(problems.ToError());
-  if (auto v = ValidateTargetOptions(o); !v) return tl::unexpected(v.error());
+  if (auto v = target::ValidateTargetOptions(o); !v) return tl::unexpected(v.error());
   return o;
 }
 
@@ -81,7 +81,7 @@ Runner RegisterTarget(CLI::App& app) {
     auto options = BuildOptions(*f);
     if (!options) return ReportError(options.error(), "target");
     ShutdownSignals signals;  // before the server's threads start: they inherit its mask
-    auto server = TargetServer::Start(*options);
+    auto server = target::TargetServer::Start(*options);
     if (!server) return ReportError(server.error(), "target");
     fprintf(stderr, "volley target: listening on %s:%u with %d threads (Ctrl-C to stop)\n",
             (*server)->host().c_str(), (*server)->port(), (*server)->threads());

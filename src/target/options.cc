@@ -11,7 +11,7 @@
 #include "volley/common/parse.h"
 #include "volley/common/strings.h"
 
-namespace volley {
+namespace volley::target {
 namespace {
 
 // Parses all of `s` as a decimal unsigned integer no larger than `max`.
@@ -141,4 +141,4 @@ Result<void> ValidateTargetOptions(const TargetOptions& options) {
   return {};
 }
 
-}  // namespace volley
+}  // namespace volley::target

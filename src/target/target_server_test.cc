@@ -9,7 +9,7 @@
 
 #include "fakes/test_client.h"
 
-namespace volley {
+namespace volley::target {
 namespace {
 
 using target::testing::Get;
@@ -390,4 +390,4 @@ TEST(TargetServerTest, StartRejectsBadOptions) {
 }
 
 }  // namespace
-}  // namespace volley
+}  // namespace volley::target
