@@ -25,9 +25,11 @@ std::string Num(double v) {
 Result<void> Validate(const TestPlan& plan) {
   Problems p;
   // "plan.yaml:9:3: load.min" where the plan says where `key` was set ("MIN_RPS: load.min"
-  // for a variable), else `name`: how the value is known to a user without a plan.
+  // for a variable); for a key the plan left out, where its section ("load") was written;
+  // else `name`: how the value is known to a user without a plan.
   auto at = [&](const std::string& key, const std::string& name) {
     auto it = plan.origins.find(key);
+    if (it == plan.origins.end()) it = plan.origins.find(key.substr(0, key.find('.')));
     return it == plan.origins.end() ? name : it->second + ": " + key;
   };
   if (plan.target.host.empty()) {

@@ -32,5 +32,24 @@ scenarios: [{name: S, steps: [{request: {path: /}}]}]
   EXPECT_EQ(lines[1], "plan.yaml:7:8: load.min: must be <= load.max (min 500, max 100)");
 }
 
+// A key the plan leaves out is positioned at its section.
+TEST(CheckPlan, AMissingKeyIsPositionedAtItsSection) {
+  auto read = config::ParsePlanYaml(R"(version: "1.0"
+config: {baseUrl: "http://127.0.0.1:9/", duration: 5s}
+load:
+  model: dailytraffic
+  min: 1
+  mid: 2
+  max: 3
+scenarios: [{name: S, steps: [{request: {path: /}}]}]
+)",
+                                    "daily.yaml");
+  ASSERT_TRUE(read) << read.error().message;
+  auto r = CheckPlan(*read);
+  ASSERT_FALSE(r);
+  ASSERT_EQ(r.error().problems.size(), 1u) << r.error().message;
+  EXPECT_EQ(r.error().problems[0], "daily.yaml:4:3: load.cycleDuration: must be > 0, got 0ns");
+}
+
 }  // namespace
 }  // namespace volley::plan
