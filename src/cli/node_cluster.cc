@@ -8,13 +8,19 @@
 
 namespace volley::cli {
 
-Result<std::unique_ptr<cluster::ClusterNode>> StartNodeCluster() {
+Result<std::optional<cluster::ClusterOptions>> NodeClusterOptions() {
   const config::EnvLookup env = config::ProcessEnv();
   auto enabled = cluster::ClusterEnabledFromEnv(env);
   if (!enabled) return tl::unexpected(enabled.error());
-  if (!*enabled) return std::unique_ptr<cluster::ClusterNode>();
+  if (!*enabled) return std::optional<cluster::ClusterOptions>();
   auto options = cluster::ClusterOptionsFromEnv(env);
-  if (!options) return tl::unexpected(options.error());
+  if (!options) return tl::unexpected(options.error());  // ValidateClusterOptions's too
+  return std::optional<cluster::ClusterOptions>(std::move(*options));
+}
+
+Result<std::unique_ptr<cluster::ClusterNode>> StartNodeCluster(
+    std::optional<cluster::ClusterOptions> options) {
+  if (!options) return std::unique_ptr<cluster::ClusterNode>();
   return cluster::ClusterNode::Start(std::move(*options));
 }
 
@@ -50,14 +56,6 @@ std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::stri
 
 std::string NodeClusterState(const cluster::ClusterNode* node) {
   return node == nullptr ? "standalone" : cluster::RoleName(node->Status().state);
-}
-
-std::string NodeClusterToken() {
-  const config::EnvLookup env = config::ProcessEnv();
-  auto enabled = cluster::ClusterEnabledFromEnv(env);
-  if (!enabled || !*enabled) return "";
-  const char* token = env("CLUSTER_TOKEN");
-  return token ? token : "";
 }
 
 std::string NodeClusterHelp() { return cluster::ClusterEnvHelp(); }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "volley/cluster/cluster_node.h"
@@ -10,10 +11,15 @@
 
 namespace volley::cli {
 
-// Starts the cluster member described by the CLUSTER_* environment, or returns nullptr
-// when CLUSTER_ENABLED is not true (then no cluster port is opened). Every problem of the
-// environment at once (kInvalidArgument), or why the port or data directory failed.
-Result<std::unique_ptr<cluster::ClusterNode>> StartNodeCluster();
+// The cluster member described by the CLUSTER_* environment, checked without opening any
+// port, or nullopt when CLUSTER_ENABLED is not true. Every problem of the environment at
+// once (kInvalidArgument).
+Result<std::optional<cluster::ClusterOptions>> NodeClusterOptions();
+
+// Starts the member of `options`, or returns nullptr for nullopt (then no cluster port is
+// opened). Errors: why the port or the data directory failed.
+Result<std::unique_ptr<cluster::ClusterNode>> StartNodeCluster(
+    std::optional<cluster::ClusterOptions> options);
 
 // Prometheus text for /metrics: <ns>_cluster_term, _coordinator, _ready, _members and the
 // counters of elections, term changes and refused peers. "" when `node` is null.
@@ -23,9 +29,6 @@ std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::stri
 // The `state` label of <ns>_cluster_node_info: forming | follower | leader, or
 // "standalone" when `node` is null. Thread-safe.
 std::string NodeClusterState(const cluster::ClusterNode* node);
-
-// CLUSTER_TOKEN when CLUSTER_ENABLED=true (the control API accepts it too), else "".
-std::string NodeClusterToken();
 
 // The CLUSTER_* variables for `volley node --help`.
 std::string NodeClusterHelp();

@@ -58,14 +58,6 @@ Runner RegisterNode(CLI::App& app) {
         f->listen.empty() ? EnvOr(env, "CLUSTER_HEALTH_ADDR", "0.0.0.0:8080") : f->listen;
     auto addr = ParseListenAddress(listen);
     if (!addr) return ReportError(addr.error(), "--listen");
-    ControlApiOptions api;
-    api.token = EnvOr(env, "VOLLEY_API_TOKEN", "");
-    api.cluster_token = NodeClusterToken();  // "" unless CLUSTER_ENABLED=true
-    if (auto exposed = CheckExposure(*addr, api.token.empty() ? api.cluster_token : api.token,
-                                     EnvOr(env, "VOLLEY_INSECURE", "") == "true");
-        !exposed) {
-      return ReportError(exposed.error(), "control API");
-    }
     config::TestPlan identity;
     if (auto r = config::ApplyEnv(config::ProcessEnv(), identity); !r) {
       return ReportError(r.error(), "environment");
@@ -84,8 +76,18 @@ Runner RegisterNode(CLI::App& app) {
       if (!plan) return ReportError(plan.error(), "plan");
       first_plan = std::move(*plan);
     }
+    auto cluster_options = NodeClusterOptions();  // nullopt unless CLUSTER_ENABLED=true
+    if (!cluster_options) return ReportError(cluster_options.error(), "cluster");
+    ControlApiOptions api;
+    api.token = EnvOr(env, "VOLLEY_API_TOKEN", "");
+    if (*cluster_options) api.cluster_token = (*cluster_options)->token;
+    if (auto exposed = CheckExposure(*addr, api.token.empty() ? api.cluster_token : api.token,
+                                     EnvOr(env, "VOLLEY_INSECURE", "") == "true");
+        !exposed) {
+      return ReportError(exposed.error(), "control API");
+    }
     NodeController node(identity.node_id, identity.region);
-    auto cluster = StartNodeCluster();  // nullptr unless CLUSTER_ENABLED=true
+    auto cluster = StartNodeCluster(std::move(*cluster_options));  // nullptr if standalone
     if (!cluster) return ReportError(cluster.error(), "cluster");
     if (*cluster) {
       api.extra_routes = [&cluster](http::Router& router) {
