@@ -8,6 +8,16 @@
 
 namespace volley::cli {
 
+Result<std::optional<cluster::ClusterOptions>> NodeClusterOptions() {
+  const config::EnvLookup env = config::ProcessEnv();
+  auto enabled = cluster::ClusterEnabledFromEnv(env);
+  if (!enabled) return tl::unexpected(enabled.error());
+  if (!*enabled) return std::optional<cluster::ClusterOptions>();
+  auto options = cluster::ClusterOptionsFromEnv(env);
+  if (!options) return tl::unexpected(options.error());  // ValidateClusterOptions's too
+  return std::optional<cluster::ClusterOptions>(std::move(*options));
+}
+
 
 std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::string& ns) {
   if (node == nullptr) return "";
@@ -41,14 +51,6 @@ std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::stri
 
 std::string NodeClusterState(const cluster::ClusterNode* node) {
   return node == nullptr ? "standalone" : cluster::RoleName(node->Status().state);
-}
-
-std::string NodeClusterToken() {
-  const config::EnvLookup env = config::ProcessEnv();
-  auto enabled = cluster::ClusterEnabledFromEnv(env);
-  if (!enabled || !*enabled) return "";
-  const char* token = env("CLUSTER_TOKEN");
-  return token ? token : "";
 }
 
 std::string NodeClusterHelp() {

@@ -5,9 +5,9 @@
 
 #include "control_api.h"
 #include "node_cluster.h"
-#include "plan_check.h"
+#include "volley/plan/plan_check.h"
 #include "volley/cluster/cluster_env.h"
-#include "volley/config/env.h"
+#include "volley/common/env.h"
 #include "volley/config/plan_split.h"
 
 namespace volley::cli {
@@ -15,7 +15,7 @@ namespace {
 
 constexpr size_t kMaxPlanBytes = 1 << 20;  // as POST /config
 
-Result<std::chrono::milliseconds> MillisFromEnv(const config::EnvLookup& env, const char* name,
+Result<std::chrono::milliseconds> MillisFromEnv(const EnvLookup& env, const char* name,
                                                 std::chrono::milliseconds fallback) {
   const char* v = env(name);
   if (v == nullptr || *v == '\0') return fallback;
@@ -32,7 +32,7 @@ Result<std::chrono::milliseconds> MillisFromEnv(const config::EnvLookup& env, co
 Result<config::TestPlan> ParseClusterPlan(const std::string& yaml, const std::string& name) {
   auto plan = NodePlanFrom(yaml, name);
   if (!plan) return plan;
-  if (auto r = CheckPlan(*plan); !r) return tl::unexpected(r.error());
+  if (auto r = plan::CheckPlan(*plan); !r) return tl::unexpected(r.error());
   return plan;
 }
 
@@ -55,13 +55,10 @@ void ControllerExecutor::StopShare(const std::string& run_id) {
   if (node_.run_id() == run_id) node_.Stop();
 }
 
-Result<std::unique_ptr<NodeCluster>> StartNodeCluster(NodeController& controller) {
-  const config::EnvLookup env = config::ProcessEnv();
-  auto enabled = cluster::ClusterEnabledFromEnv(env);
-  if (!enabled) return tl::unexpected(enabled.error());
-  if (!*enabled) return std::unique_ptr<NodeCluster>();
-  auto options = cluster::ClusterOptionsFromEnv(env);
-  if (!options) return tl::unexpected(options.error());
+Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
+    std::optional<cluster::ClusterOptions> options, NodeController& controller) {
+  if (!options) return std::unique_ptr<NodeCluster>();
+  const EnvLookup env = ProcessEnv();
   cluster::RunAgentOptions run;
   run.node_id = options->node_id;
   run.data_dir = options->data_dir;

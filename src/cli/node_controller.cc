@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "plan_check.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/names.h"
 #include "volley/output/summary.h"
+#include "volley/plan/plan_check.h"
 
 namespace volley::cli {
 namespace {
@@ -64,7 +64,7 @@ Result<std::string> NodeController::Start(config::TestPlan plan) {
 
 Result<std::string> NodeController::StartAt(config::TestPlan plan, Nanos start_at,
                                             std::function<void(Result<std::string>)> on_end) {
-  if (auto r = CheckPlan(plan); !r) return tl::unexpected(r.error());
+  if (auto r = plan::CheckPlan(plan); !r) return tl::unexpected(r.error());
   // Engine::Create resolves the target and loads TLS material: a failure there is the
   // plan's too, reported before the running test is touched.
   auto engine = engine::Engine::Create(plan);
@@ -136,7 +136,7 @@ void NodeController::RunTest(config::TestPlan plan, std::unique_ptr<engine::Engi
     if (on_end) on_end(tl::unexpected(info.error()));
     return;
   }
-  auto thresholds = CompileThresholds(plan);  // checked by Start(): cannot fail here
+  auto thresholds = plan::CompileThresholds(plan);  // checked by Start(): cannot fail here
   const output::Summary summary =
       FinalSummary(plan, *info, collector->Cumulative(),
                    thresholds ? *thresholds : std::vector<metrics::CompiledThreshold>{});

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "integration/subprocess.h"
+#include "fakes/subprocess.h"
 #include "volley/config/env.h"
 
 #ifndef VOLLEY_BINARY

@@ -21,8 +21,8 @@
 #include <thread>
 #include <vector>
 
-#include "integration/cli_harness.h"
-#include "integration/subprocess.h"
+#include "cli_harness.h"
+#include "fakes/subprocess.h"
 #include "volley/config/env.h"
 
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "integration/subprocess.h"
+#include "fakes/subprocess.h"
 
 #ifndef VOLLEY_BINARY
 #error "VOLLEY_BINARY must name the volley executable"

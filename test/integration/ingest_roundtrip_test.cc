@@ -2,8 +2,8 @@
 // 127.0.0.1: what the ingest stored equals the run's own final report (counts exactly,
 // percentiles from the same merged histograms).
 
+#include "cli_harness.h"
 #include "fakes/raw_http.h"
-#include "integration/cli_harness.h"
 
 namespace volley {
 namespace {

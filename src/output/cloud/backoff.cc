@@ -1,9 +1,9 @@
 #include "backoff.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
+#include "volley/common/parse.h"
 #include "volley/common/strings.h"
 
 namespace volley::output::cloud {
@@ -26,11 +26,9 @@ Nanos BackoffPolicy::Delay(int failures, double u) const {
 std::optional<Nanos> ParseRetryAfter(std::string_view value) {
   std::string_view s = Trim(value);
   if (s.empty()) return std::nullopt;
-  double secs = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), secs);
-  if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(secs) || secs < 0) {
-    return std::nullopt;
-  }
+  const Result<double> parsed = ParseNumber(s);
+  if (!parsed || *parsed < 0) return std::nullopt;
+  const double secs = *parsed;
   const double cap = std::chrono::duration<double>(BackoffPolicy::kMaxRetryAfter).count();
   return Nanos(static_cast<int64_t>(std::min(secs, cap) * 1e9));
 }
