@@ -183,6 +183,34 @@ TEST_F(ClusterRun, AFollowerRestartedMidRunDoesNotRunTheTestTwice) {
   }
 }
 
+// Failover mid-run: the leader dies; the others finish their shares, a new leader ends
+// the run from the log (the dead leader declared lost, its share not re-assigned).
+TEST_F(ClusterRun, TheLeaderKilledMidRunTheOthersFinishAndANewLeaderEndsTheRun) {
+  const size_t leader = StartAll();
+  auto r = Call(c_[leader], "POST", "/cluster/config",
+                Plan("  duration: 8s\n  workers: 3\n  maxRequests: 0\n"));
+  ASSERT_EQ(r.status, 200) << r.body.dump();
+  const std::string id = r.body["run_id"];
+  ASSERT_TRUE(PollUntil([&] { return Served(leader).value_or(0) > 0; }, milliseconds(30'000)))
+      << c_.Diagnostics();
+  c_.Kill(leader);
+  std::vector<size_t> live;
+  std::map<size_t, uint64_t> at_kill;
+  for (size_t i = 0; i < 3; ++i) {
+    if (i != leader) live.push_back(i), at_kill[i] = Served(i).value_or(0);
+  }
+  ASSERT_TRUE(c_.WaitForAgreement(live, milliseconds(60'000))) << c_.Diagnostics();
+  for (size_t i : live) {
+    ASSERT_TRUE(WaitPhase(i, id, "ended", milliseconds(60'000))) << c_.Diagnostics();
+  }
+  auto run = Call(c_[live[0]], "GET", "/cluster/run").body;
+  for (const auto& p : run["participants"]) {
+    EXPECT_EQ(p["outcome"], p["node_id"] == c_[leader].name ? "lost" : "done") << run.dump();
+  }
+  // The survivors went on with their shares: their targets served requests after the kill.
+  for (size_t i : live) EXPECT_GT(Served(i).value_or(0), at_kill[i]) << "n" << i;
+}
+
 // A stop posted to a follower reaches every participant; the start instant is shared.
 TEST_F(ClusterRun, AStopReachesEveryNodeAndTheStartIsShared) {
   const size_t leader = StartAll();
