@@ -74,8 +74,10 @@ class Deadlines {
         continue;
       }
       auto first = pending_.begin();
-      if (Clock::now() < first->first.first) {
-        cv_.wait_until(lock, first->first.first);
+      // A copy: the entry may be disarmed (erased) while this thread waits unlocked.
+      const Clock::time_point at = first->first.first;
+      if (Clock::now() < at) {
+        cv_.wait_until(lock, at);
         continue;
       }
       auto fn = std::move(first->second);

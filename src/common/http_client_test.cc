@@ -45,7 +45,8 @@ class HttpClientTest : public ::testing::Test {
       res.headers.Add("Retry-After", "7");
       res.headers.Add("X-Auth", std::string(req.headers.Get("Authorization")));
     });
-    r.Handle("GET", "/big", [](const Request&, Response& res) { res.body = std::string(5000, 'b'); });
+    r.Handle("GET", "/big",
+             [](const Request&, Response& res) { res.body = std::string(5000, 'b'); });
     r.Handle("GET", "/hang", [this](const Request&, Response& res) {
       {
         std::lock_guard<std::mutex> lock(mu_);

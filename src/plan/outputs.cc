@@ -1,12 +1,11 @@
 // The push outputs of a run: `outputs:` in the plan and --out on the command line.
-#include "volley/output/cloud_output.h"
-#include "volley/output/otlp_output.h"
-#include "volley/plan/plan_check.h"
-
 #include <cstdio>
 
 #include "volley/common/env.h"
 #include "volley/common/problems.h"
+#include "volley/output/cloud_output.h"
+#include "volley/output/otlp_output.h"
+#include "volley/plan/plan_check.h"
 
 namespace volley::plan {
 namespace {
