@@ -5,10 +5,10 @@
 
 #include "control_api.h"
 #include "node_cluster.h"
-#include "volley/plan/plan_check.h"
 #include "volley/cluster/cluster_env.h"
 #include "volley/common/env.h"
 #include "volley/config/plan_split.h"
+#include "volley/plan/plan_check.h"
 
 namespace volley::cli {
 namespace {
@@ -93,26 +93,31 @@ void AddClusterRoutes(http::Router& router, NodeCluster& cluster) {
     Json(res, 200, cluster.agent->RunJson());
   });
   const http::RouteOptions waits{.max_body = kMaxPlanBytes, .blocking = true};
-  router.Handle("POST", "/cluster/config", [&cluster](const http::Request& req,
-                                                      http::Response& res) {
-    auto run = cluster.agent->Submit(req.body, "POST /cluster/config");
-    if (!run) {
-      const bool bad = run.error().code == ErrorCode::kInvalidArgument;
-      return Json(res, bad ? 400 : 503,
-                  ControlErrorJson(bad ? "the plan was refused; nothing started"
-                                       : "the cluster could not take the plan",
-                                   run.error().message));
-    }
-    Json(res, 200, nlohmann::json{{"status", "submitted"}, {"run_id", *run}}.dump());
-  }, waits);
-  router.Handle("POST", "/cluster/stop", [&cluster](const http::Request&, http::Response& res) {
-    auto r = cluster.agent->Stop("POST /cluster/stop");
-    if (!r) {
-      return Json(res, r.error().code == ErrorCode::kInvalidArgument ? 409 : 503,
-                  ControlErrorJson("no stop was committed", r.error().message));
-    }
-    Json(res, 200, nlohmann::json{{"status", "stopping"}}.dump());
-  }, waits);
+  router.Handle(
+      "POST", "/cluster/config",
+      [&cluster](const http::Request& req, http::Response& res) {
+        auto run = cluster.agent->Submit(req.body, "POST /cluster/config");
+        if (!run) {
+          const bool bad = run.error().code == ErrorCode::kInvalidArgument;
+          return Json(res, bad ? 400 : 503,
+                      ControlErrorJson(bad ? "the plan was refused; nothing started"
+                                           : "the cluster could not take the plan",
+                                       run.error().message));
+        }
+        Json(res, 200, nlohmann::json{{"status", "submitted"}, {"run_id", *run}}.dump());
+      },
+      waits);
+  router.Handle(
+      "POST", "/cluster/stop",
+      [&cluster](const http::Request&, http::Response& res) {
+        auto r = cluster.agent->Stop("POST /cluster/stop");
+        if (!r) {
+          return Json(res, r.error().code == ErrorCode::kInvalidArgument ? 409 : 503,
+                      ControlErrorJson("no stop was committed", r.error().message));
+        }
+        Json(res, 200, nlohmann::json{{"status", "stopping"}}.dump());
+      },
+      waits);
 }
 
 }  // namespace volley::cli

@@ -32,8 +32,7 @@ int64_t WallNanos() {
 
 class Agent final : public RunAgent {
  public:
-  Agent(RunAgentOptions o, RunExecutor& executor)
-      : options_(std::move(o)), executor_(executor) {}
+  Agent(RunAgentOptions o, RunExecutor& executor) : options_(std::move(o)), executor_(executor) {}
   ~Agent() override { Detach(); }
 
   ClusterHooks Hooks() override {
@@ -215,8 +214,10 @@ class Agent final : public RunAgent {
     const std::string& id = rec.submit.run_id;
     std::error_code ec;
     if (std::filesystem::exists(MarkerPath(id), ec)) {
-      fprintf(stderr, "volley cluster: run %s: already started on this node before a restart; "
-                      "not starting it again\n", id.c_str());
+      fprintf(stderr,
+              "volley cluster: run %s: already started on this node before a restart; "
+              "not starting it again\n",
+              id.c_str());
       return;
     }
     const uint32_t index = *rec.ShareOf(options_.node_id);
@@ -225,7 +226,8 @@ class Agent final : public RunAgent {
     Result<config::TestPlan> share =
         plan ? config::SharePlan(*plan, rec.submit.distribution, index, n)
              : Result<config::TestPlan>(tl::unexpected(plan.error()));
-    if (!share) return Finish(id, "{\"error\":" + nlohmann::json(share.error().message).dump() + "}");
+    if (!share)
+      return Finish(id, "{\"error\":" + nlohmann::json(share.error().message).dump() + "}");
     share->run_id = id;
     if (!config::TakesPart(*share)) return Finish(id, "{\"skipped\":\"no share of the plan\"}");
     std::vector<ClockSample> samples;
@@ -235,8 +237,10 @@ class Agent final : public RunAgent {
     }
     auto offset = EstimateOffset(samples);
     if (!offset) {
-      fprintf(stderr, "volley cluster: run %s: no clock sample from the leader (%s); starting "
-                      "on this node's wall clock\n", id.c_str(), offset.error().message.c_str());
+      fprintf(stderr,
+              "volley cluster: run %s: no clock sample from the leader (%s); starting "
+              "on this node's wall clock\n",
+              id.c_str(), offset.error().message.c_str());
       ClockOffset local;
       local.offset = Nanos(WallNanos()) - MonotonicNow();
       offset = local;
@@ -259,13 +263,12 @@ class Agent final : public RunAgent {
       std::lock_guard<std::mutex> lock(mu_);
       running_here_ = id;
     }
-    auto started = executor_.StartShare(std::move(*share), start_local,
-                                        [this, id](Result<std::string> summary) {
-                                          Finish(id, summary ? *summary
-                                                             : "{\"error\":" +
-                                                                   nlohmann::json(summary.error().message).dump() +
-                                                                   "}");
-                                        });
+    auto started = executor_.StartShare(
+        std::move(*share), start_local, [this, id](Result<std::string> summary) {
+          Finish(id, summary
+                         ? *summary
+                         : "{\"error\":" + nlohmann::json(summary.error().message).dump() + "}");
+        });
     if (!started) {
       Finish(id, "{\"error\":" + nlohmann::json(started.error().message).dump() + "}");
     }
@@ -317,13 +320,13 @@ class Agent final : public RunAgent {
         if (m.node_id == id && m.last_contact) silent = *m.last_contact > options_.lost_after;
       }
       if (!silent) continue;
-      fprintf(stderr, "volley cluster: run %s: %s silent for more than %lld ms: declared lost "
-                      "(its share is not re-assigned)\n",
+      fprintf(stderr,
+              "volley cluster: run %s: %s silent for more than %lld ms: declared lost "
+              "(its share is not re-assigned)\n",
               rec->submit.run_id.c_str(), id.c_str(),
               static_cast<long long>(options_.lost_after.count()));
-      node_->ProposeOnLeader(kRunEntryType,
-                             EncodeRunCommand(NodeDone{rec->submit.run_id, id, true, ""}),
-                             kRpcTimeout);
+      node_->ProposeOnLeader(
+          kRunEntryType, EncodeRunCommand(NodeDone{rec->submit.run_id, id, true, ""}), kRpcTimeout);
     }
   }
 
@@ -361,8 +364,8 @@ class Agent final : public RunAgent {
         node->ProposeOnLeader(kRunEntryType, EncodeRunCommand(RunCommand{submit}), kRpcTimeout);
     if (!committed) return tl::unexpected(committed.error());
     const Nanos start(WallNanos() + std::chrono::nanoseconds(options_.start_delay).count());
-    auto started =
-        node->ProposeOnLeader(kRunEntryType, EncodeRunCommand(StartRun{run_id, start}), kRpcTimeout);
+    auto started = node->ProposeOnLeader(kRunEntryType, EncodeRunCommand(StartRun{run_id, start}),
+                                         kRpcTimeout);
     if (!started) return tl::unexpected(started.error());
     return run_id;
   }

@@ -115,11 +115,12 @@ TEST_F(ClusterRun, DivideSplitsARequestBudgetExactlyAndAFollowerTakesThePlan) {
     ASSERT_EQ(run["participants"].size(), 3u) << run.dump();
     for (const auto& p : run["participants"]) EXPECT_EQ(p["outcome"], "done") << run.dump();
     if (run.contains("clock_offset")) {
-      printf("n%zu: clock offset to the leader %.3f ms +/- %.3f ms; start computed %.1f ms "
-             "ahead\n",
-             i, run["clock_offset"]["offset_ms"].get<double>(),
-             run["clock_offset"]["uncertainty_ms"].get<double>(),
-             run["clock_offset"]["start_local_in_ms"].get<double>());
+      printf(
+          "n%zu: clock offset to the leader %.3f ms +/- %.3f ms; start computed %.1f ms "
+          "ahead\n",
+          i, run["clock_offset"]["offset_ms"].get<double>(),
+          run["clock_offset"]["uncertainty_ms"].get<double>(),
+          run["clock_offset"]["start_local_in_ms"].get<double>());
       // The start instant was still ahead when each node mapped it onto its clock.
       EXPECT_GT(run["clock_offset"]["start_local_in_ms"].get<double>(), 0.0);
     }
@@ -256,10 +257,9 @@ TEST_F(ClusterRun, AStopReachesEveryNodeAndTheStartIsShared) {
 
   // `volley cluster status` shows the run.
   std::string error;
-  auto status = Subprocess::Spawn(
-      {VOLLEY_BINARY, "cluster", "status", "--node",
-       "127.0.0.1:" + std::to_string(c_[follower].http_port)},
-      Env{}, &error);
+  auto status = Subprocess::Spawn({VOLLEY_BINARY, "cluster", "status", "--node",
+                                   "127.0.0.1:" + std::to_string(c_[follower].http_port)},
+                                  Env{}, &error);
   ASSERT_NE(status, nullptr) << error;
   EXPECT_EQ(status->Wait(milliseconds(20'000)).code, 0);
   EXPECT_NE(status->Stdout().find("run " + id + "  phase ended"), std::string::npos)

@@ -43,8 +43,7 @@ struct RunAgentOptions {
   std::string node_id;   // this node's CLUSTER_NODE_ID
   std::string data_dir;  // CLUSTER_DATA_DIR: start markers live here
   // Parses and checks a plan as `volley run` would (positioned problems, kInvalidArgument).
-  std::function<Result<config::TestPlan>(const std::string& yaml, const std::string& name)>
-      parse;
+  std::function<Result<config::TestPlan>(const std::string& yaml, const std::string& name)> parse;
   std::chrono::milliseconds start_delay{2000};  // CLUSTER_START_DELAY (ms)
   std::chrono::milliseconds lost_after{5000};   // a participant silent this long is lost
   config::Distribution distribution = config::Distribution::kDivide;  // CLUSTER_DISTRIBUTION
