@@ -46,14 +46,14 @@ Runner RegisterIngest(CLI::App& app) {
     options.threads = f->threads;
     auto size = ParseSize(f->max_body);
     if (!size || *size == 0) {
-      return ReportError(Error{ErrorCode::kInvalidArgument,
-                               "--max-body: " + (size ? std::string("must be > 0")
-                                                      : size.error().message)},
-                         "ingest");
+      return ReportError(
+          Error{ErrorCode::kInvalidArgument,
+                "--max-body: " + (size ? std::string("must be > 0") : size.error().message)},
+          "ingest");
     }
     options.max_body = static_cast<size_t>(*size);
-    options.limits.max_decompressed = std::max<size_t>(options.limits.max_decompressed,
-                                                       4 * options.max_body);
+    options.limits.max_decompressed =
+        std::max<size_t>(options.limits.max_decompressed, 4 * options.max_body);
     ShutdownSignals signals;  // before the server's threads start: they inherit its mask
     auto store = ingest::Store::Open(f->db);
     if (!store) return ReportError(store.error(), "ingest");

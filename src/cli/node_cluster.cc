@@ -18,7 +18,6 @@ Result<std::optional<cluster::ClusterOptions>> NodeClusterOptions() {
   return std::optional<cluster::ClusterOptions>(std::move(*options));
 }
 
-
 std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::string& ns) {
   if (node == nullptr) return "";
   const cluster::ClusterStatus s = node->Status();

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "commands.h"
 #include "control_api.h"
@@ -23,9 +23,9 @@ namespace volley::cli {
 namespace {
 
 struct NodeFlags {
-  std::string listen;   // CLUSTER_HEALTH_ADDR
+  std::string listen;                       // CLUSTER_HEALTH_ADDR
   std::optional<std::string> metrics_addr;  // METRICS_ADDR
-  std::string plan;     // optional: start this plan at once
+  std::string plan;                         // optional: start this plan at once
 };
 
 }  // namespace

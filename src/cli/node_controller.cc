@@ -188,7 +188,8 @@ std::string NodeController::HealthJson() const {
   const Nanos now = MonotonicNow();
   double cpu_pct = 0;
   if (last_cpu_at_ > Nanos(0) && now > last_cpu_at_) {
-    cpu_pct = 100.0 * (cpu - last_cpu_s_) / (static_cast<double>((now - last_cpu_at_).count()) / 1e9);
+    cpu_pct =
+        100.0 * (cpu - last_cpu_s_) / (static_cast<double>((now - last_cpu_at_).count()) / 1e9);
   }
   last_cpu_s_ = cpu;
   last_cpu_at_ = now;

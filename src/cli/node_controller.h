@@ -64,16 +64,16 @@ class NodeController {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  State state_ = State::kIdle;                          // guarded by mu_
-  bool stop_requested_ = false;                         // guarded by mu_
-  engine::Engine* engine_ = nullptr;                    // guarded by mu_; the running one
-  std::shared_ptr<metrics::Collector> collector_;       // guarded by mu_
-  config::TestPlan plan_;                               // guarded by mu_
-  Nanos started_{0};                                    // guarded by mu_
-  std::thread thread_;                                  // guarded by mu_
+  State state_ = State::kIdle;                     // guarded by mu_
+  bool stop_requested_ = false;                    // guarded by mu_
+  engine::Engine* engine_ = nullptr;               // guarded by mu_; the running one
+  std::shared_ptr<metrics::Collector> collector_;  // guarded by mu_
+  config::TestPlan plan_;                          // guarded by mu_
+  Nanos started_{0};                               // guarded by mu_
+  std::thread thread_;                             // guarded by mu_
   // For cpu_pct: process CPU time and wall time at the previous /health.
-  mutable double last_cpu_s_ = 0;                       // guarded by mu_
-  mutable Nanos last_cpu_at_{0};                        // guarded by mu_
+  mutable double last_cpu_s_ = 0;  // guarded by mu_
+  mutable Nanos last_cpu_at_{0};   // guarded by mu_
 };
 
 }  // namespace volley::cli

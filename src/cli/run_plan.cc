@@ -122,9 +122,9 @@ int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
   metrics::Collector collector(collector_start, /*max_intervals=*/64);
   output::OutputContext context;
   context.collector_start = collector_start;
-  context.wall_start_unix_nanos = std::chrono::duration_cast<Nanos>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
+  context.wall_start_unix_nanos =
+      std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   context.run_id = plan.run_id;
   context.node_id = plan.node_id;
   context.region = plan.region;

@@ -207,7 +207,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ClusterOptions options,
           !options.tls_cert.empty() ? ", mTLS"
           : options.token.empty()   ? ""
                                     : ", token");
-  return std::unique_ptr<ClusterNode>(new NodeImpl(std::move(*hub), std::move(*raft), std::move(hooks.submit)));
+  return std::unique_ptr<ClusterNode>(
+      new NodeImpl(std::move(*hub), std::move(*raft), std::move(hooks.submit)));
 }
 
 }  // namespace volley::cluster

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 
-
 #include "volley/common/parse.h"
 #include "volley/common/strings.h"
 
@@ -26,7 +25,8 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
   std::string_view host = s.substr(0, colon);
   std::string_view port_text = s.substr(colon + 1);
   const auto port = ParseIntInRange(port_text, 0, 65535);
-  if (!port || port_text.starts_with('-')) return bad("port '" + std::string(port_text) + "' is not a number in 0-65535");
+  if (!port || port_text.starts_with('-'))
+    return bad("port '" + std::string(port_text) + "' is not a number in 0-65535");
   ListenAddress out;
   out.port = static_cast<uint16_t>(*port);
   if (host.empty()) {

@@ -107,14 +107,14 @@ PlanRead ReadPlanYaml(std::string_view text, const std::string& file) {
   TestPlan& plan = out.plan;
   PlanReader reader(file);
   if (!root.IsMap()) {
-    out.problems.Add(file + ":1:1: the plan must be a mapping with version, config, load, scenarios");
+    out.problems.Add(file +
+                     ":1:1: the plan must be a mapping with version, config, load, scenarios");
     return out;
   }
   out.structured = true;
   try {
-    reader.CheckKeys(root, "",
-                     {"version", "metadata", "config", "load", "scenarios", "thresholds",
-                      "outputs"});
+    reader.CheckKeys(
+        root, "", {"version", "metadata", "config", "load", "scenarios", "thresholds", "outputs"});
     if (const YAML::Node m = root["metadata"]) {
       if (reader.IsMap(m, "metadata")) {
         reader.CheckKeys(m, "metadata", {"name", "description", "author", "tags"});

@@ -10,8 +10,7 @@ namespace volley::engine {
 namespace {
 
 // Every problem of the compilation, each prefixed with where it was written.
-bool Check(Problems& problems, const auto& r, const std::string& origin,
-           const std::string& what) {
+bool Check(Problems& problems, const auto& r, const std::string& origin, const std::string& what) {
   if (r) return true;
   problems.Add(origin, what + r.error().message);
   return false;
@@ -144,10 +143,9 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
       for (scenario::VarId id : st.body.variable_ids()) used.push_back(id);
       for (scenario::VarId id : used) {
         if (std::find(defined.begin(), defined.end(), id) != defined.end()) continue;
-        problems.Add(spec.steps[i].origin,
-                     "variable '" + table.Name(id) +
-                         "' is set by no extraction of scenario '" + spec.name +
-                         "' and is no column of its data file");
+        problems.Add(spec.steps[i].origin, "variable '" + table.Name(id) +
+                                               "' is set by no extraction of scenario '" +
+                                               spec.name + "' and is no column of its data file");
         defined.push_back(id);  // once per name
       }
     }
@@ -156,7 +154,8 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
   }
   if (!problems.empty()) return tl::unexpected(problems.ToError());
   auto picker = scenario::WeightedPicker::Create(weights);
-  if (!picker) return MakeError(ErrorCode::kInvalidArgument, "scenarios: " + picker.error().message);
+  if (!picker)
+    return MakeError(ErrorCode::kInvalidArgument, "scenarios: " + picker.error().message);
   program->picker = std::move(*picker);
   return program;
 }

@@ -2,8 +2,8 @@
 
 #include <arpa/inet.h>
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <string>
 

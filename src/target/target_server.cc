@@ -17,7 +17,6 @@
 namespace volley::target {
 namespace {
 
-
 std::string HostPort(const std::string& host, uint16_t port) {
   const bool v6 = host.find(':') != std::string::npos;
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);

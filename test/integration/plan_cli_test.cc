@@ -223,8 +223,8 @@ load: {model: ramp, min: 500, max: 100}
 scenarios: [{name: S, steps: [{request: {path: /}}]}]
 )");
   for (int i = 0; i < 5; ++i) {
-    const Outcome o = RunVolley(
-        {"node", "--listen", "127.0.0.1:0", "--metrics-addr", "", bad}, CleanEnv(), kQuick);
+    const Outcome o = RunVolley({"node", "--listen", "127.0.0.1:0", "--metrics-addr", "", bad},
+                                CleanEnv(), kQuick);
     ASSERT_TRUE(o.status.Exited(2)) << "run " << i << "\n" << o.Diagnostics();
   }
 }
@@ -242,13 +242,14 @@ TEST(NodeCli, ControlApiStartsReplacesAndStopsTests) {
   EXPECT_EQ(h.value("node_state", ""), "idle") << h.dump();
   EXPECT_EQ(h.value("node_id", ""), "n1");
   EXPECT_EQ(h.value("region", ""), "eu");
-  for (const char* key : {"rps", "error_rate_pct", "workers", "memory_mb", "cpu_pct",
-                          "time_remaining_secs"}) {
+  for (const char* key :
+       {"rps", "error_rate_pct", "workers", "memory_mb", "cpu_pct", "time_remaining_secs"}) {
     EXPECT_TRUE(h.contains(key)) << key;
   }
 
   const std::string plan = R"(version: "1.0"
-config: {baseUrl: ")" + target.Url() + R"(", duration: 60s, workers: 2}
+config: {baseUrl: ")" + target.Url() +
+                           R"(", duration: 60s, workers: 2}
 load: {model: rps, target: 50}
 scenarios: [{name: S, steps: [{request: {path: /}}]}]
 )";
@@ -270,8 +271,8 @@ scenarios: [{name: S, steps: [{request: {path: /}}]}]
   ASSERT_TRUE(problems.contains("problems")) << bad->body;
   bool positioned = false;
   for (const auto& p : problems["problems"]) {
-    positioned = positioned ||
-                 p.get<std::string>().find("config:2:10: config.duraton: unknown key") == 0;
+    positioned =
+        positioned || p.get<std::string>().find("config:2:10: config.duraton: unknown key") == 0;
   }
   EXPECT_TRUE(positioned) << bad->body;
   EXPECT_EQ(Health(c).value("node_state", ""), "running");
@@ -287,7 +288,8 @@ scenarios: [{name: S, steps: [{request: {path: /}}]}]
 
   // A short test ends by itself: standby, with its results still readable.
   const std::string short_plan = R"(version: "1.0"
-config: {baseUrl: ")" + target.Url() + R"(", duration: 1s, workers: 1}
+config: {baseUrl: ")" + target.Url() +
+                                 R"(", duration: 1s, workers: 1}
 scenarios: [{name: S, steps: [{request: {path: /}}]}]
 )";
   auto again = c.Post("/config", short_plan, "application/yaml");
@@ -324,7 +326,8 @@ TEST(NodeCli, WithATokenPostConfigNeedsIt) {
   ASSERT_TRUE(StartNode(&node, "0.0.0.0:0", NodeEnv({{"VOLLEY_API_TOKEN", token}})));
   auto plan = [](const Target& t) {
     return R"(version: "1.0"
-config: {baseUrl: ")" + t.Url() + R"(", duration: 60s, workers: 1}
+config: {baseUrl: ")" +
+           t.Url() + R"(", duration: 60s, workers: 1}
 load: {model: rps, target: 50}
 scenarios: [{name: S, steps: [{request: {path: /}}]}]
 )";

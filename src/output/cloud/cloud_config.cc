@@ -5,8 +5,8 @@
 
 #include "volley/common/duration.h"
 #include "volley/common/parse.h"
-#include "volley/common/url.h"
 #include "volley/common/strings.h"
+#include "volley/common/url.h"
 
 namespace volley::output::cloud {
 namespace {
@@ -110,9 +110,9 @@ Result<void> ParseUrl(const Raw& raw, CloudConfig* c) {
   const std::string_view text = Trim(raw.value);
   auto url = ::volley::ParseUrl(text);
   if (!url) {
-    return tl::unexpected(
-        Bad(raw, "must be an http:// or https:// URL with a host (and no user info)",
-            "http://ingest.example.com:8080"));
+    return tl::unexpected(Bad(raw,
+                              "must be an http:// or https:// URL with a host (and no user info)",
+                              "http://ingest.example.com:8080"));
   }
   if (text.find_first_of("?#") != std::string_view::npos) {
     return tl::unexpected(Bad(raw, "must not have a query or fragment", "http://h:8080/base"));

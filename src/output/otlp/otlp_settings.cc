@@ -19,7 +19,6 @@ namespace {
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
 
-
 std::string EnvOr(const std::map<std::string, std::string>& env, const std::string& metrics_name,
                   const std::string& general_name, std::string* which) {
   for (const std::string* name : {&metrics_name, &general_name}) {
@@ -31,7 +30,6 @@ std::string EnvOr(const std::map<std::string, std::string>& env, const std::stri
   }
   return "";
 }
-
 
 // %XX decoding (W3C Baggage values, OTEL_RESOURCE_ATTRIBUTES). False on a bad escape.
 bool PercentDecode(std::string_view in, std::string* out) {
