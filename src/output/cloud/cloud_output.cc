@@ -20,7 +20,6 @@
 #include "v1_body.h"
 #include "volley/wire/k6_metrics.h"
 
-
 namespace volley::output {
 
 using cloud::Outbox;

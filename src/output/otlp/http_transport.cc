@@ -32,7 +32,8 @@ class HttpTransport final : public OtlpTransport {
     auto res = client_.Send(req);
     if (!res) {
       Error e = res.error();
-      if (e.code == ErrorCode::kTls || e.code == ErrorCode::kInvalidArgument) e.code = ErrorCode::kIo;
+      if (e.code == ErrorCode::kTls || e.code == ErrorCode::kInvalidArgument)
+        e.code = ErrorCode::kIo;
       return tl::unexpected(e);
     }
     OtlpHttpReply reply;
