@@ -280,13 +280,33 @@ TEST_F(ClusterNodeTest, UserStateRidesInSnapshotsAndFollowersReachTheCoordinator
   ASSERT_TRUE(index) << index.error().message;
 
   // More entries than libraft's snapshot threshold (1024): every node takes a snapshot.
+  // Leadership may move meanwhile on a slow (sanitized) build: what a deposed leader could
+  // not commit is proposed again to whoever coordinates now, a batch at a time, until
+  // 1100 entries are committed.
   constexpr int kEntries = 1100;
-  std::atomic<int> committed{0};
-  for (int k = 0; k < kEntries; ++k) {
-    nodes_[leader]->Propose(300, "entry " + std::to_string(k),
-                            [&committed](Result<uint64_t> r) { committed += r ? 1 : 0; });
-  }
-  ASSERT_TRUE(WaitFor([&] { return committed.load() == kEntries; }, 60s));
+  auto committed = std::make_shared<std::atomic<int>>(0);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        const int have = committed->load();
+        if (have >= kEntries) return true;
+        int lead = -1;
+        for (int i = 0; i < 3; ++i) {
+          if (nodes_[i]->Status().coordinator) lead = i;
+        }
+        if (lead < 0) return false;
+        const int batch = kEntries - have;
+        auto answered = std::make_shared<std::atomic<int>>(0);
+        for (int k = 0; k < batch; ++k) {
+          nodes_[lead]->Propose(300, "entry " + std::to_string(have + k),
+                                [committed, answered](Result<uint64_t> r) {
+                                  if (r) ++*committed;
+                                  ++*answered;
+                                });
+        }
+        WaitFor([&] { return answered->load() == batch; }, 30s);
+        return committed->load() >= kEntries;
+      },
+      180s));
   ASSERT_TRUE(WaitFor(
       [&] {
         std::lock_guard<std::mutex> lock(logs[follower].mu);
