@@ -25,7 +25,7 @@ class ControllerExecutor final : public cluster::RunExecutor {
  public:
   explicit ControllerExecutor(NodeController& node) : node_(node) {}  // node outlives it
   Result<void> StartShare(config::TestPlan share, Nanos start_local,
-                          std::function<void(Result<std::string>)> done) override;
+                          std::function<void(Result<cluster::ShareEnd>)> done) override;
   void StopShare(const std::string& run_id) override;
 
  private:
@@ -54,8 +54,13 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     std::optional<cluster::ClusterOptions> options, NodeController& controller);
 
 // POST /cluster/config (a YAML plan: 200 {"run_id"} or 400 with "problems"), GET
-// /cluster/run (RunAgent::RunJson), POST /cluster/stop, and GET /health/cluster.
+// /cluster/run (RunAgent::RunJson), POST /cluster/stop, GET /cluster/report and GET
+// /health/cluster.
 void AddClusterRoutes(http::Router& router, NodeCluster& cluster);
+
+// GET /cluster/report (node_cluster_report.cc): 404 before any run, 409 while the current
+// one is active, 200 ClusterReportJson once it ended. Added by AddClusterRoutes.
+void AddClusterReportRoute(http::Router& router, NodeCluster& cluster);
 
 // Prometheus text for /metrics: <ns>_cluster_term, _coordinator, _ready, _members and the
 // counters of elections, term changes and refused peers. "" when `node` is null.

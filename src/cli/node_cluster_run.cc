@@ -45,8 +45,14 @@ void Json(http::Response& res, int status, std::string body) {
 }  // namespace
 
 Result<void> ControllerExecutor::StartShare(config::TestPlan share, Nanos start_local,
-                                            std::function<void(Result<std::string>)> done) {
-  auto started = node_.StartAt(std::move(share), start_local, std::move(done));
+                                            std::function<void(Result<cluster::ShareEnd>)> done) {
+  auto on_end = [this, done = std::move(done)](Result<std::string> summary) {
+    if (!summary) return done(tl::unexpected(summary.error()));
+    // The share's collector is still the controller's: nothing replaces it before on_end
+    // returns (a new start joins this test's thread first).
+    done(cluster::ShareEnd{std::move(*summary), node_.Cumulative()});
+  };
+  auto started = node_.StartAt(std::move(share), start_local, std::move(on_end));
   if (!started) return tl::unexpected(started.error());
   return {};
 }
@@ -61,6 +67,7 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
   const EnvLookup env = ProcessEnv();
   cluster::RunAgentOptions run;
   run.node_id = options->node_id;
+  run.region = options->region;
   run.data_dir = options->data_dir;
   run.parse = &ParseClusterPlan;
   auto delay = MillisFromEnv(env, "CLUSTER_START_DELAY", run.start_delay);
@@ -92,6 +99,7 @@ void AddClusterRoutes(http::Router& router, NodeCluster& cluster) {
   router.Handle("GET", "/cluster/run", [&cluster](const http::Request&, http::Response& res) {
     Json(res, 200, cluster.agent->RunJson());
   });
+  AddClusterReportRoute(router, cluster);
   const http::RouteOptions waits{.max_body = kMaxPlanBytes, .blocking = true};
   router.Handle(
       "POST", "/cluster/config",

@@ -38,7 +38,8 @@ class NodeController {
   // As Start, but the test's first request waits until MonotonicNow() reaches `start_at`
   // (a cluster's synchronized start; a Stop meanwhile cancels it), and `on_end` is called
   // once on the test's thread with the final summary as JSON (output::ToJson), or with the
-  // error when the run failed. `on_end` must not call back into this controller.
+  // error when the run failed. `on_end` may call Cumulative() (this test's) but nothing else of
+  // this controller.
   Result<std::string> StartAt(config::TestPlan plan, Nanos start_at,
                               std::function<void(Result<std::string>)> on_end);
   // Stops the running test (its drain included); false if none was running.

@@ -16,6 +16,7 @@
 
 #include "volley/cluster/clock_offset.h"
 #include "volley/config/plan_split.h"
+#include "volley/wire/volley_metrics.h"
 
 namespace volley::cluster {
 namespace {
@@ -23,6 +24,8 @@ namespace {
 using std::chrono::milliseconds;
 constexpr milliseconds kTick{200};
 constexpr milliseconds kRpcTimeout{5000};
+// The seq of a node's own final checkpoint: above every batch it streamed.
+constexpr uint64_t kFinalSeq = UINT64_MAX;
 
 int64_t WallNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -96,6 +99,13 @@ class Agent final : public RunAgent {
                                    kRpcTimeout);
     if (!r) return tl::unexpected(r.error());
     return {};
+  }
+
+  std::optional<RunRecord> CurrentRun() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const RunRecord* r = sm_.current();
+    if (r == nullptr) return std::nullopt;
+    return *r;
   }
 
   std::string RunJson() const override {
@@ -263,22 +273,41 @@ class Agent final : public RunAgent {
       std::lock_guard<std::mutex> lock(mu_);
       running_here_ = id;
     }
-    auto started = executor_.StartShare(
-        std::move(*share), start_local, [this, id](Result<std::string> summary) {
-          Finish(id, summary
-                         ? *summary
-                         : "{\"error\":" + nlohmann::json(summary.error().message).dump() + "}");
+    auto started =
+        executor_.StartShare(std::move(*share), start_local, [this, id](Result<ShareEnd> end) {
+          if (!end) {
+            return Finish(id, "{\"error\":" + nlohmann::json(end.error().message).dump() + "}");
+          }
+          Finish(id, std::move(end->summary_json), FinalCheckpoint(id, end->snapshot));
         });
     if (!started) {
       Finish(id, "{\"error\":" + nlohmann::json(started.error().message).dump() + "}");
     }
   }
 
+  // The checkpoint of this node's final snapshot of `run_id` ("" when it cannot travel:
+  // then the node's outcome carries its summary alone). Its seq is the highest, so it
+  // supersedes every batch the node streamed; degraded time 0 (only a leader counts it).
+  std::string FinalCheckpoint(const std::string& run_id, const metrics::Snapshot& snapshot) const {
+    wire::node::NodeCheckpoint c;
+    c.batch.id = wire::node::BatchIdentity{options_.node_id, options_.region, run_id,
+                                           kFinalSeq,        WallNanos(),     true};
+    c.batch.snapshot = snapshot;
+    auto bytes = wire::node::EncodeNodeCheckpoint(c);
+    if (!bytes) {
+      fprintf(stderr, "volley cluster: run %s: final snapshot not committed: %s\n", run_id.c_str(),
+              bytes.error().message.c_str());
+      return "";
+    }
+    return std::move(*bytes);
+  }
+
   // Queues this node's NodeDone; Tick retries it until the log has an outcome for it.
-  void Finish(const std::string& run_id, std::string summary_json) {
+  void Finish(const std::string& run_id, std::string summary_json, std::string checkpoint = "") {
     std::lock_guard<std::mutex> lock(mu_);
     if (running_here_ == run_id) running_here_.clear();
-    pending_done_ = NodeDone{run_id, options_.node_id, false, std::move(summary_json)};
+    pending_done_ =
+        NodeDone{run_id, options_.node_id, false, std::move(summary_json), std::move(checkpoint)};
     cv_.notify_all();
   }
 
@@ -298,7 +327,7 @@ class Agent final : public RunAgent {
           !rec->outcomes.count(options_.node_id) && running_here_ != rec->submit.run_id &&
           !pending_done_ && std::filesystem::exists(MarkerPath(rec->submit.run_id), ec)) {
         done = NodeDone{rec->submit.run_id, options_.node_id, true,
-                        "{\"interrupted\":\"the node restarted during its share\"}"};
+                        "{\"interrupted\":\"the node restarted during its share\"}", ""};
       }
     }
     if (!rec) return;
@@ -325,8 +354,11 @@ class Agent final : public RunAgent {
               "(its share is not re-assigned)\n",
               rec->submit.run_id.c_str(), id.c_str(),
               static_cast<long long>(options_.lost_after.count()));
-      node_->ProposeOnLeader(
-          kRunEntryType, EncodeRunCommand(NodeDone{rec->submit.run_id, id, true, ""}), kRpcTimeout);
+      NodeDone lost{rec->submit.run_id, id, true, "", ""};
+      if (options_.last_checkpoint) {
+        lost.checkpoint = options_.last_checkpoint(rec->submit.run_id, id).value_or("");
+      }
+      node_->ProposeOnLeader(kRunEntryType, EncodeRunCommand(lost), kRpcTimeout);
     }
   }
 

@@ -4,6 +4,7 @@
 
 #include "volley/cluster/run_state.h"
 #include "volley/v1/run.pb.h"
+#include "volley/wire/volley_metrics.h"
 
 namespace volley::cluster {
 namespace {
@@ -25,6 +26,7 @@ void ToProto(const NodeDone& d, v1::NodeDone* p) {
   p->set_node_id(d.node_id);
   p->set_lost(d.lost);
   p->set_summary_json(d.summary_json);
+  p->set_checkpoint(d.checkpoint);
 }
 
 Result<SubmitRun> FromProto(const v1::SubmitRun& p) {
@@ -57,7 +59,18 @@ Result<NodeDone> FromProto(const v1::NodeDone& p) {
   if (p.run_id().empty() || p.node_id().empty()) {
     return tl::unexpected(Bad("done without a run id or node id"));
   }
-  return NodeDone{p.run_id(), p.node_id(), p.lost(), p.summary_json()};
+  NodeDone d{p.run_id(), p.node_id(), p.lost(), p.summary_json(), p.checkpoint()};
+  if (d.checkpoint.empty()) return d;
+  // A checkpoint is merged into every node's report: refuse what the leader could not
+  // merge, and one that would count another node or run.
+  auto c = wire::node::DecodeNodeCheckpoint(d.checkpoint);
+  const std::string of = "done of '" + d.node_id + "' in '" + d.run_id + "': checkpoint: ";
+  if (!c) return tl::unexpected(Bad(of + c.error().message));
+  if (c->batch.id.run_id != d.run_id || c->batch.id.node_id != d.node_id) {
+    return tl::unexpected(
+        Bad(of + "it is node '" + c->batch.id.node_id + "' of run '" + c->batch.id.run_id + "'"));
+  }
+  return d;
 }
 
 Result<RunPhase> PhaseFrom(const std::string& name) {
@@ -125,8 +138,9 @@ std::string RunStateMachine::Serialize() const {
     if (r.start_unix) p->set_start_unix_nanos(r.start_unix->count());
     p->set_stop_reason(r.stop_reason);
     for (const auto& [node, outcome] : r.outcomes) {
-      ToProto(NodeDone{r.submit.run_id, node, outcome.lost, outcome.summary_json},
-              p->add_outcomes());
+      ToProto(
+          NodeDone{r.submit.run_id, node, outcome.lost, outcome.summary_json, outcome.checkpoint},
+          p->add_outcomes());
     }
   }
   return snap.SerializeAsString();
@@ -157,7 +171,7 @@ Result<void> RunStateMachine::Restore(std::string_view bytes) {
       if (!r.ShareOf(done->node_id)) {
         return tl::unexpected(Bad("snapshot: outcome of a node that does not take part"));
       }
-      r.outcomes[done->node_id] = NodeOutcome{done->lost, done->summary_json};
+      r.outcomes[done->node_id] = NodeOutcome{done->lost, done->summary_json, done->checkpoint};
     }
     runs.push_back(std::move(r));
   }

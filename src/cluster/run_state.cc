@@ -69,6 +69,9 @@ Result<void> RunStateMachine::Apply(const RunCommand& command) {
     run.submit = *submit;
     runs_.push_back(std::move(run));
     if (runs_.size() > kHistory) runs_.erase(runs_.begin());
+    for (size_t i = 0; i + kCheckpointRuns < runs_.size(); ++i) {
+      for (auto& [node, outcome] : runs_[i].outcomes) outcome.checkpoint.clear();
+    }
     return {};
   }
   if (const auto* start = std::get_if<StartRun>(&command)) {
@@ -111,7 +114,7 @@ Result<void> RunStateMachine::Apply(const RunCommand& command) {
     return tl::unexpected(
         Refused("node '" + done.node_id + "' has an outcome in run '" + done.run_id + "' already"));
   }
-  run->outcomes[done.node_id] = NodeOutcome{done.lost, done.summary_json};
+  run->outcomes[done.node_id] = NodeOutcome{done.lost, done.summary_json, done.checkpoint};
   MaybeEnd(*run);
   return {};
 }

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "volley/metrics/names.h"
+#include "volley/v1/run.pb.h"
+#include "volley/wire/volley_metrics.h"
+
 namespace volley::cluster {
 namespace {
 
@@ -21,6 +25,20 @@ Result<void> ApplyEncoded(RunStateMachine& sm, const RunCommand& c) {
   auto decoded = DecodeRunCommand(EncodeRunCommand(c));
   if (!decoded) return tl::unexpected(decoded.error());
   return sm.Apply(*decoded);
+}
+
+// The checkpoint bytes of `node`'s final snapshot in `run`: `requests` and a latency trend.
+std::string Checkpoint(const std::string& run, const std::string& node, double requests) {
+  wire::node::NodeCheckpoint c;
+  c.batch.id = wire::node::BatchIdentity{node, "eu", run, 7, 1'700'000'000'000'000'000, true};
+  c.batch.snapshot.Put(metrics::SeriesKey(metrics::names::kRequests), metrics::Counter{requests});
+  metrics::Histogram h(1e-6);
+  for (int i = 0; i < 100; ++i) h.RecordUnits(1000 + i);
+  c.batch.snapshot.Put(metrics::SeriesKey(metrics::names::kDuration), h);
+  c.degraded_nanos = 3'000'000'000;
+  auto bytes = wire::node::EncodeNodeCheckpoint(c);
+  EXPECT_TRUE(bytes.has_value());
+  return bytes.value_or("");
 }
 
 TEST(RunState, ARunGoesFromPlannedToEndedWhenEveryParticipantIsDoneOrLost) {
@@ -120,6 +138,75 @@ TEST(RunState, MalformedCommandsAndSnapshotsAreRefusedWithTheirReason) {
   const std::string good = sm.Serialize();
   EXPECT_FALSE(sm.Restore("\x0a\x05garbage").has_value());
   EXPECT_EQ(sm.Serialize(), good) << "a failed restore changes nothing";
+}
+
+TEST(RunState, NodeDoneCarriesItsCheckpointThroughTheLogAndTheSnapshot) {
+  const std::string a = Checkpoint("r1", "a", 1000);
+  auto decoded = DecodeRunCommand(EncodeRunCommand(NodeDone{"r1", "a", false, "{}", a}));
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  EXPECT_EQ(std::get<NodeDone>(*decoded).checkpoint, a);
+  RunStateMachine sm;
+  ASSERT_TRUE(ApplyEncoded(sm, Submit("r1", {"a", "b"})));
+  ASSERT_TRUE(ApplyEncoded(sm, StartRun{"r1", seconds(5)}));
+  ASSERT_TRUE(ApplyEncoded(sm, NodeDone{"r1", "a", false, "{}", a}));
+  ASSERT_TRUE(ApplyEncoded(sm, NodeDone{"r1", "b", true, "", Checkpoint("r1", "b", 12)}));
+  RunStateMachine copy;
+  ASSERT_TRUE(copy.Restore(sm.Serialize()));
+  EXPECT_EQ(copy.current()->outcomes.at("a").checkpoint, a);
+  auto b = wire::node::DecodeNodeCheckpoint(copy.current()->outcomes.at("b").checkpoint);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->batch.snapshot.SumCounter(metrics::names::kRequests), 12.0);
+  EXPECT_EQ(b->degraded_nanos, 3'000'000'000);
+}
+
+TEST(RunState, CheckpointsThatDoNotDecodeOrNameAnotherNodeOrRunAreRefused) {
+  auto garbage = DecodeRunCommand(EncodeRunCommand(NodeDone{"r1", "a", false, "{}", "\x0a\xff"}));
+  ASSERT_FALSE(garbage.has_value());
+  EXPECT_NE(garbage.error().message.find("done of 'a' in 'r1': checkpoint:"), std::string::npos)
+      << garbage.error().message;
+  auto other_node =
+      DecodeRunCommand(EncodeRunCommand(NodeDone{"r1", "a", false, "", Checkpoint("r1", "b", 1)}));
+  ASSERT_FALSE(other_node.has_value());
+  EXPECT_NE(other_node.error().message.find("it is node 'b' of run 'r1'"), std::string::npos)
+      << other_node.error().message;
+  EXPECT_FALSE(
+      DecodeRunCommand(EncodeRunCommand(NodeDone{"r1", "a", true, "", Checkpoint("r0", "a", 1)}))
+          .has_value());
+  // A snapshot with a bad checkpoint is refused whole and changes nothing.
+  RunStateMachine sm;
+  ASSERT_TRUE(sm.Apply(Submit("r1", {"a"})));
+  ASSERT_TRUE(sm.Apply(StartRun{"r1", seconds(1)}));
+  ASSERT_TRUE(sm.Apply(NodeDone{"r1", "a", false, "", Checkpoint("r1", "a", 5)}));
+  const std::string good = sm.Serialize();
+  v1::RunStateSnapshot snap;
+  ASSERT_TRUE(snap.ParseFromString(good));
+  snap.mutable_runs(0)->mutable_outcomes(0)->set_checkpoint(std::string("\x0a\x03", 2) + "abc");
+  RunStateMachine other;
+  ASSERT_TRUE(other.Restore(good));
+  auto refused = other.Restore(snap.SerializeAsString());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("checkpoint"), std::string::npos);
+  EXPECT_EQ(other.Serialize(), good);
+}
+
+TEST(RunState, OnlyTheNewestRunsKeepTheirCheckpoints) {
+  RunStateMachine sm;
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = "r" + std::to_string(i);
+    ASSERT_TRUE(sm.Apply(Submit(id, {"a"})));
+    ASSERT_TRUE(sm.Apply(StartRun{id, seconds(i)}));
+    ASSERT_TRUE(sm.Apply(NodeDone{id, "a", false, "{}", Checkpoint(id, "a", i)}));
+  }
+  ASSERT_EQ(sm.runs().size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(sm.runs()[i].outcomes.at("a").checkpoint.empty(),
+              i + RunStateMachine::kCheckpointRuns < 5)
+        << i;
+    EXPECT_EQ(sm.runs()[i].outcomes.at("a").summary_json, "{}");  // summaries stay
+  }
+  // The Raft snapshot holds two checkpoints, whatever the history.
+  const size_t one = Checkpoint("r4", "a", 4).size();
+  EXPECT_LT(sm.Serialize().size(), 2 * one + 2000);
 }
 
 }  // namespace

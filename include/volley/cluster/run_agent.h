@@ -8,33 +8,43 @@
 // committed, and a participant silent past `lost_after` is declared lost. On every node, a
 // StartRun it takes part in makes it measure its clock offset to the leader, map the start
 // instant onto its steady clock and start its share (config::SharePlan) there; at the end
-// of its share it commits NodeDone with its summary. A marker in the data directory keeps a
-// restarted node from starting a run twice (it reports its share interrupted instead).
+// of its share it commits NodeDone with its summary and its final snapshot (checkpoint). A marker
+// in the data directory keeps a restarted node from starting a run twice (it reports its share
+// interrupted instead).
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "volley/cluster/cluster_node.h"
 #include "volley/cluster/run_state.h"
 #include "volley/common/result.h"
 #include "volley/config/test_plan.h"
+#include "volley/metrics/snapshot.h"
 
 namespace volley::cluster {
 
 inline constexpr uint16_t kRunEntryType = 256;  // payload: EncodeRunCommand
+
+// What a share leaves when it ends (stopped or not).
+struct ShareEnd {
+  std::string summary_json;    // the node's final local summary (output::ToJson)
+  metrics::Snapshot snapshot;  // its final cumulative measurements (the NodeDone checkpoint)
+};
 
 // What runs a node's share. Implemented outside the cluster module (the cli's node).
 class RunExecutor {
  public:
   virtual ~RunExecutor() = default;
   // Starts `share` when MonotonicNow() reaches `start_local` (at once if past); `done` is
-  // called once, on any thread, with the share's final summary JSON when it ends (stopped
-  // or not), or with the reason it could not run. Called on the agent's thread.
+  // called once, on any thread, with the share's end (summary JSON and final snapshot)
+  // when it ends (stopped or not), or with the reason it could not run. Called on the
+  // agent's thread.
   virtual Result<void> StartShare(config::TestPlan share, Nanos start_local,
-                                  std::function<void(Result<std::string> summary_json)> done) = 0;
+                                  std::function<void(Result<ShareEnd>)> done) = 0;
   // Stops the share of `run_id` if it runs (its `done` still follows). Agent's thread.
   virtual void StopShare(const std::string& run_id) = 0;
 };
@@ -48,6 +58,12 @@ struct RunAgentOptions {
   std::chrono::milliseconds lost_after{5000};   // a participant silent this long is lost
   config::Distribution distribution = config::Distribution::kDivide;  // CLUSTER_DISTRIBUTION
   int clock_samples = 8;
+  std::string region = "local";  // CLUSTER_REGION: the region of this node's checkpoints
+  // The last snapshot the coordinator received from a node it declares lost, as
+  // wire::node::EncodeNodeCheckpoint bytes (the stream's Aggregator::Checkpoint), or
+  // nullopt; an empty function means none. Called on the agent's thread.
+  std::function<std::optional<std::string>(const std::string& run_id, const std::string& node_id)>
+      last_checkpoint;
 };
 
 // Thread-safe: every method may be called from any thread. It runs a thread of its own for
@@ -74,6 +90,9 @@ class RunAgent {
   // start_unix_ms, participants [{node_id, share, outcome: running|done|lost, summary}],
   // and this node's own clock offset and uncertainty (ms) when it measured them.
   virtual std::string RunJson() const = 0;
+  // A copy of the newest run as this node's log decided it (for GET /cluster/report), or
+  // nullopt before the first submit.
+  virtual std::optional<RunRecord> CurrentRun() const = 0;
 };
 
 }  // namespace volley::cluster

@@ -43,6 +43,10 @@ struct NodeDone {
   std::string node_id;
   bool lost = false;         // declared lost by the coordinator, not reported by the node
   std::string summary_json;  // the node's final local summary (empty when lost)
+  // wire::node::EncodeNodeCheckpoint bytes of the node's final cumulative snapshot (for a
+  // lost node: the last one its coordinator received), or empty when none is known. The
+  // codec refuses bytes that do not decode or name another run or node.
+  std::string checkpoint;
 };
 using RunCommand = std::variant<SubmitRun, StartRun, StopRun, NodeDone>;
 
@@ -63,6 +67,7 @@ const char* RunPhaseName(RunPhase phase);
 struct NodeOutcome {
   bool lost = false;
   std::string summary_json;
+  std::string checkpoint;  // as NodeDone::checkpoint; cleared once the run is old (below)
 };
 
 struct RunRecord {
@@ -83,6 +88,9 @@ class RunStateMachine {
  public:
   // How many ended runs are kept (the oldest are forgotten first).
   static constexpr size_t kHistory = 16;
+  // How many of the newest runs keep their outcomes' checkpoints (up to 8 MiB per node
+  // each): a submit clears those of older runs, so a Raft snapshot stays bounded.
+  static constexpr size_t kCheckpointRuns = 2;
 
   // Applies one committed command. A command that conflicts with what the log decided
   // earlier is refused with kInvalidArgument naming the conflict, and changes nothing:
