@@ -8,6 +8,7 @@
 #include <string>
 
 #include "commands.h"
+#include "run_cluster.h"
 #include "volley/common/duration.h"
 #include "volley/common/strings.h"
 #include "volley/config/env.h"
@@ -35,6 +36,8 @@ struct RunFlags {
   std::string metrics_linger;
   std::vector<std::string> outs;  // --out type[=url]
   RunOutputOptions out;
+  std::string cluster;  // --cluster NODE[,NODE...]: run on a cluster (run_cluster.cc)
+  std::string cluster_timeout;
 };
 
 std::string EnvHelp() {
@@ -147,6 +150,38 @@ Result<void> ApplyFlags(const RunFlags& f, config::TestPlan& plan) {
   return {};
 }
 
+// `volley run --cluster`: only the plan file travels; flags that change a plan are refused
+// (the nodes read their own environment over it).
+int RunClusterFlags(const RunFlags& f, const CLI::App& cmd) {
+  std::string problems;
+  for (const CLI::Option* o : cmd.get_options()) {
+    const std::string name = o->get_name();
+    if (o->count() == 0 || name == "plan" || name == "--cluster" || name == "--cluster-timeout" ||
+        name == "--summary-export" || name == "--quiet" || name == "--help") {
+      continue;
+    }
+    problems += (problems.empty() ? "" : "\n") + name +
+                ": not with --cluster (the plan file is sent as it is; put it in the plan, or "
+                "in the nodes' environment)";
+  }
+  ClusterRunOptions options;
+  options.nodes = f.cluster;
+  options.plan_path = f.plan;
+  options.summary_export = f.out.summary_export;
+  options.quiet = f.out.quiet;
+  if (!f.cluster_timeout.empty()) {
+    auto d = ParseDuration(f.cluster_timeout);
+    if (d && *d > Nanos(0)) {
+      options.unreachable_after = *d;
+    } else {
+      problems += (problems.empty() ? "" : "\n") + std::string("--cluster-timeout: expected a ") +
+                  "duration such as 30s, got '" + f.cluster_timeout + "'";
+    }
+  }
+  if (!problems.empty()) return ReportError(Error{ErrorCode::kInvalidArgument, problems}, "flags");
+  return RunCluster(options);
+}
+
 }  // namespace
 
 Runner RegisterRun(CLI::App& app) {
@@ -207,7 +242,17 @@ Runner RegisterRun(CLI::App& app) {
       ->type_name("TYPE[=URL]");
   cmd->add_option("--summary-export", f->out.summary_export, "Write the summary as JSON here");
   cmd->add_flag("-q,--quiet", f->out.quiet, "No live progress line");
-  return [f]() -> int {
+  cmd->add_option("--cluster", f->cluster,
+                  "Run the plan on a cluster of `volley node`s: submit it to the first node "
+                  "that answers (POST /cluster/config), show the run's progress, print the "
+                  "merged report and exit with its code; the next address is used when a node "
+                  "dies. Token: VOLLEY_API_TOKEN (or CLUSTER_TOKEN). Ctrl-C stops the whole "
+                  "run (POST /cluster/stop) and waits up to 60s for its report")
+      ->type_name("HOST:PORT[,HOST:PORT...]");
+  cmd->add_option("--cluster-timeout", f->cluster_timeout,
+                  "With --cluster: give up (exit 1) when no node has answered this long (30s)");
+  return [f, cmd]() -> int {
+    if (!f->cluster.empty()) return RunClusterFlags(*f, *cmd);
     config::TestPlan plan;
     if (!f->plan.empty()) {
       auto loaded = config::LoadPlanFile(f->plan);
