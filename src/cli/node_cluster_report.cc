@@ -76,17 +76,32 @@ Nanos NodeElapsed(const cluster::RunRecord& run, const cluster::NodeOutcome& out
   return Nanos(0);
 }
 
+// What the nodes' summaries say of the cluster's engines: threads and connections, added.
+void AddEngines(const cluster::RunRecord& run, engine::RunInfo& info) {
+  for (const auto& [node, outcome] : run.outcomes) {
+    auto j = nlohmann::json::parse(outcome.summary_json, nullptr, false);
+    if (!j.is_object()) continue;
+    for (auto [key, sum] :
+         {std::pair{"threads", &info.threads}, {"connections", &info.connections}}) {
+      if (j.contains(key) && j[key].is_number_integer()) *sum += j[key].get<int>();
+    }
+  }
+}
+
 output::RunFacts Facts(const config::TestPlan* plan, const cluster::RunRecord& run, Nanos elapsed) {
   engine::RunInfo info;
   info.elapsed = elapsed;
   info.interrupted = !run.stop_reason.empty();
+  AddEngines(run, info);
   if (plan == nullptr) {
     output::RunFacts facts;
     facts.elapsed = elapsed;
     facts.interrupted = info.interrupted;
+    facts.threads = info.threads;
+    facts.connections = info.connections;
     return facts;
   }
-  info.connections = plan->workers;
+  if (info.connections == 0) info.connections = plan->workers;
   info.open_model = plan->load.kind != config::LoadModelKind::kConcurrent;
   return FinalSummary(*plan, info, {}, {}).facts;
 }

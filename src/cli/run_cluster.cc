@@ -103,6 +103,12 @@ int PrintRefused(const Reply& r) {
   return kExitConfig;
 }
 
+// A number of an untrusted document, or `fallback` when absent or not a number.
+double Num(const json& j, const char* key, double fallback = 0) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number()) return fallback;
+  return j[key].get<double>();
+}
+
 std::string Str(const json& j, const char* key) {
   if (!j.is_object() || !j.contains(key)) return "";
   return j[key].is_string() ? j[key].get<std::string>() : j[key].dump();
@@ -127,8 +133,8 @@ std::string ProgressText(const json& run, const Reply& live, Nanos since) {
   std::string out = buf + StateText(run);
   if (live.status == 200 && live.body.is_object()) {
     const json& l = live.body;
-    snprintf(buf, sizeof buf, " | %.0f req %.0f/s %.0f err p95 %.1fms", l.value("requests", 0.0),
-             l.value("rps", 0.0), l.value("errors", 0.0), l.value("p95_ms", 0.0));
+    snprintf(buf, sizeof buf, " | %.0f req %.0f/s %.0f err p95 %.1fms", Num(l, "requests"),
+             Num(l, "rps"), Num(l, "errors"), Num(l, "p95_ms"));
     out += buf;
     if (l.contains("degraded") && l["degraded"].is_array() && !l["degraded"].empty()) {
       out += " degraded: " + l["degraded"].dump();
@@ -341,7 +347,7 @@ int RunCluster(const ClusterRunOptions& options) {
     }
   }
   if (signals.interrupted()) return kExitInterrupted;
-  const int code = report.body.value("exit_code", kExitRuntime);
+  const double code = Num(report.body, "exit_code", kExitRuntime);
   return code == kExitThresholds ? kExitThresholds : code == kExitOk ? kExitOk : kExitRuntime;
 }
 
