@@ -1,13 +1,15 @@
 // Fuzzes the cluster's run commands as a node applies them from the Raft log, and the run
 // state of a Raft snapshot (bytes that reach a node from a peer): the first byte picks the
 // decoder. A decoded command re-encodes to a command that decodes the same way; applying
-// commands never breaks the state machine's invariants.
+// commands never breaks the state machine's invariants (a kept NodeDone checkpoint decodes
+// and names its node and run; only the newest runs keep theirs).
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "fuzz_check.h"
 #include "volley/cluster/run_state.h"
+#include "volley/wire/volley_metrics.h"
 
 using volley::cluster::DecodeRunCommand;
 using volley::cluster::EncodeRunCommand;
@@ -42,6 +44,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (const auto* run = sm.current()) {
       FUZZ_CHECK(run->outcomes.size() <= run->submit.participants.size());
       FUZZ_CHECK(run->phase != RunPhase::kStarted || run->start_unix.has_value());
+      // Every kept checkpoint is one the report can merge: it decodes and is that node's.
+      for (const auto& [node, outcome] : run->outcomes) {
+        if (outcome.checkpoint.empty()) continue;
+        auto c = volley::wire::node::DecodeNodeCheckpoint(outcome.checkpoint);
+        FUZZ_CHECK(c.has_value());
+        FUZZ_CHECK(c->batch.id.node_id == node && c->batch.id.run_id == run->submit.run_id);
+      }
+    }
+    for (size_t i = 0; i + RunStateMachine::kCheckpointRuns < sm.runs().size(); ++i) {
+      for (const auto& [node, outcome] : sm.runs()[i].outcomes) {
+        FUZZ_CHECK(outcome.checkpoint.empty());
+      }
     }
   }
   return 0;

@@ -171,6 +171,10 @@ Result<void> RunStateMachine::Restore(std::string_view bytes) {
       if (!r.ShareOf(done->node_id)) {
         return tl::unexpected(Bad("snapshot: outcome of a node that does not take part"));
       }
+      if (done->run_id != r.submit.run_id) {
+        return tl::unexpected(Bad("snapshot: run '" + r.submit.run_id + "' holds an outcome of '" +
+                                  done->run_id + "'"));
+      }
       r.outcomes[done->node_id] = NodeOutcome{done->lost, done->summary_json, done->checkpoint};
     }
     runs.push_back(std::move(r));

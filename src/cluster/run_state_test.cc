@@ -187,6 +187,15 @@ TEST(RunState, CheckpointsThatDoNotDecodeOrNameAnotherNodeOrRunAreRefused) {
   ASSERT_FALSE(refused.has_value());
   EXPECT_NE(refused.error().message.find("checkpoint"), std::string::npos);
   EXPECT_EQ(other.Serialize(), good);
+  // An outcome filed under another run (found by run_command_fuzz: it re-serialized under
+  // the record's id, and its checkpoint no longer matched).
+  ASSERT_TRUE(snap.ParseFromString(good));
+  snap.mutable_runs(0)->mutable_outcomes(0)->set_run_id("r0");
+  snap.mutable_runs(0)->mutable_outcomes(0)->clear_checkpoint();
+  refused = other.Restore(snap.SerializeAsString());
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("run 'r1' holds an outcome of 'r0'"), std::string::npos)
+      << refused.error().message;
 }
 
 TEST(RunState, OnlyTheNewestRunsKeepTheirCheckpoints) {
