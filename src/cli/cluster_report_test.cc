@@ -116,7 +116,9 @@ TEST(ClusterReport, ALostNodeWithoutASnapshotMakesThePartialResultSaySo) {
   EXPECT_EQ(r.summary["lost_nodes"], nlohmann::json({"c"}));
   EXPECT_EQ(r.summary["nodes"][2]["outcome"], "lost (no snapshot)");
   EXPECT_FALSE(r.summary["nodes"][2]["snapshot"].get<bool>());
-  EXPECT_NE(r.text.find("PARTIAL RESULT: 1 of 3 nodes were lost"), std::string::npos) << r.text;
+  EXPECT_NE(r.text.find("PARTIAL RESULT: 1 of 3 nodes were lost or not measured"),
+            std::string::npos)
+      << r.text;
   EXPECT_NE(r.text.find("thresholds not evaluated"), std::string::npos);
   // A lost node with the checkpoint its coordinator received counts it; its share's length
   // runs from the start instant to the checkpoint.
@@ -126,6 +128,23 @@ TEST(ClusterReport, ALostNodeWithoutASnapshotMakesThePartialResultSaySo) {
   EXPECT_EQ(r.summary["requests_total"], 3500u);
   EXPECT_EQ(r.summary["nodes"][2]["outcome"], "lost");
   EXPECT_DOUBLE_EQ(r.summary["nodes"][2]["duration_s"].get<double>(), 4.0);
+}
+
+TEST(ClusterReport, ADoneNodeThatSentRequestsButLeftNoSnapshotMakesItPartialToo) {
+  cluster::RunRecord run = EndedRun();
+  run.outcomes["b"] = {false, "{\"duration_s\":5.0,\"requests_total\":500}", ""};
+  run.outcomes["c"] = {false, "{\"skipped\":\"no share of the plan\"}", ""};
+  const ClusterReport r = BuildClusterReport(run, nullptr);
+  EXPECT_TRUE(r.partial);
+  EXPECT_EQ(r.summary["requests_total"], 1000u);
+  EXPECT_EQ(r.summary["unmeasured_nodes"], nlohmann::json({"b"}));
+  EXPECT_TRUE(r.summary["lost_nodes"].empty());
+  EXPECT_GT(r.summary["nodes"][0]["checkpoint_bytes"].get<size_t>(), 0u);
+  EXPECT_EQ(r.summary["nodes"][1]["checkpoint_bytes"], 0u);
+  EXPECT_NE(r.text.find("not in the log (their summaries say they sent requests; the totals "
+                        "miss them): b"),
+            std::string::npos)
+      << r.text;
 }
 
 }  // namespace

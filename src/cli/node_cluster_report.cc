@@ -27,6 +27,7 @@ struct Row {
   std::string region;
   std::string outcome;  // nodes: done | lost | (no snapshot)
   bool snapshot = false;
+  size_t checkpoint_bytes = 0;  // of its NodeDone checkpoint in the log
   Nanos elapsed{0};
   Nanos degraded{0};
   output::Summary summary;
@@ -140,6 +141,7 @@ nlohmann::json RowJson(const Row& r, bool nodes) {
     j["region"] = r.region;
     j["outcome"] = r.outcome;
     j["snapshot"] = r.snapshot;
+    j["checkpoint_bytes"] = r.checkpoint_bytes;
   } else {
     j["region"] = r.name;
     j["nodes"] = r.nodes;
@@ -165,6 +167,7 @@ ClusterReport BuildClusterReport(const cluster::RunRecord& run, const config::Te
   cluster::Aggregator aggregator;
   std::vector<Row> nodes;
   std::vector<std::string> lost;
+  std::vector<std::string> unmeasured;  // done, sent requests, but no snapshot in the log
   Nanos elapsed{0};
   for (const std::string& id : run.submit.participants) {
     Row row;
@@ -184,9 +187,15 @@ ClusterReport BuildClusterReport(const cluster::RunRecord& run, const config::Te
     elapsed = std::max(elapsed, row.elapsed);
     if (checkpoint) {
       row.snapshot = true;
+      row.checkpoint_bytes = outcome.checkpoint.size();
       row.region = checkpoint->batch.id.region;
     } else {
       row.outcome += " (no snapshot)";
+      auto j = nlohmann::json::parse(outcome.summary_json, nullptr, false);
+      if (!outcome.lost && j.is_object() && j.contains("requests_total") &&
+          j["requests_total"].is_number() && j["requests_total"].get<double>() > 0) {
+        unmeasured.push_back(id);
+      }
     }
     nodes.push_back(std::move(row));
   }
@@ -230,7 +239,7 @@ ClusterReport BuildClusterReport(const cluster::RunRecord& run, const config::Te
   } else {
     threshold_note = "thresholds not evaluated: the plan did not parse on this node\n";
   }
-  report.partial = !lost.empty();
+  report.partial = !lost.empty() || !unmeasured.empty();
   report.exit_code = global.thresholds_failed() ? kExitThresholds : kExitOk;
 
   std::string text = "cluster run " + run.submit.run_id + ": " +
@@ -240,15 +249,26 @@ ClusterReport BuildClusterReport(const cluster::RunRecord& run, const config::Te
   text += output::FormatReport(global) + threshold_note;
   text += Table("Per region:", regions, false);
   text += Table("Per node:", nodes, true);
-  if (report.partial) {
-    std::string ids;
-    for (const std::string& id : lost) ids += (ids.empty() ? "" : ", ") + id;
-    text += "\nLost nodes: " + ids +
+  auto list = [](const std::vector<std::string>& ids) {
+    std::string out;
+    for (const std::string& id : ids) out += (out.empty() ? "" : ", ") + id;
+    return out;
+  };
+  if (!lost.empty()) {
+    text += "\nLost nodes: " + list(lost) +
             " (their shares were not re-assigned; a lost node counts its last committed "
             "snapshot, or nothing without one)\n";
-    text += "PARTIAL RESULT: " + std::to_string(lost.size()) + " of " +
+  }
+  if (!unmeasured.empty()) {
+    text +=
+        "\nNodes whose final snapshot is not in the log (their summaries say they sent "
+        "requests; the totals miss them): " +
+        list(unmeasured) + "\n";
+  }
+  if (report.partial) {
+    text += "PARTIAL RESULT: " + std::to_string(lost.size() + unmeasured.size()) + " of " +
             std::to_string(run.submit.participants.size()) +
-            " nodes were lost; the totals miss what they did not report\n";
+            " nodes were lost or not measured; the totals miss what they did not report\n";
   }
   report.text = std::move(text);
 
@@ -256,6 +276,7 @@ ClusterReport BuildClusterReport(const cluster::RunRecord& run, const config::Te
   j["run_id"] = run.submit.run_id;
   j["partial"] = report.partial;
   j["lost_nodes"] = lost;
+  j["unmeasured_nodes"] = unmeasured;
   j["regions"] = nlohmann::json::array();
   for (const Row& r : regions) j["regions"].push_back(RowJson(r, false));
   j["nodes"] = nlohmann::json::array();
