@@ -15,7 +15,8 @@ TEST(RunCluster, AddressesAreHostPortListsAndEveryBadOneIsNamed) {
   const std::string& m = bad.error().message;
   for (const char* each : {"'nohost'", "':80'", "'b:'", "'c:8x'", "''"}) {
     EXPECT_NE(m.find(std::string("--cluster: ") + each + " is not HOST:PORT"), std::string::npos)
-        << each << "\n" << m;
+        << each << "\n"
+        << m;
   }
   EXPECT_EQ(m.find("'a:1'"), std::string::npos);
 }
