@@ -62,6 +62,9 @@ void AddClusterRoutes(http::Router& router, NodeCluster& cluster);
 // one is active, 200 ClusterReportJson once it ended. Added by AddClusterRoutes.
 void AddClusterReportRoute(http::Router& router, NodeCluster& cluster);
 
+// Prints the report of the ended run `run` on stdout ("cluster report <id>" and its text).
+void PrintClusterReport(const cluster::RunRecord& run);
+
 // Prometheus text for /metrics: <ns>_cluster_term, _coordinator, _ready, _members and the
 // counters of elections, term changes and refused peers. "" when `node` is null.
 // Thread-safe.

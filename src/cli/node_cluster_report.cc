@@ -293,6 +293,14 @@ nlohmann::json ClusterReportJson(const ClusterReport& report) {
           {"summary", report.summary}};
 }
 
+void PrintClusterReport(const cluster::RunRecord& run) {
+  auto plan = NodePlanFrom(run.submit.plan_yaml, run.submit.plan_name);
+  const ClusterReport report = BuildClusterReport(run, plan ? &*plan : nullptr);
+  printf("cluster report %s (exit code %d)\n%s", report.run_id.c_str(), report.exit_code,
+         report.text.c_str());
+  fflush(stdout);
+}
+
 void AddClusterReportRoute(http::Router& router, NodeCluster& cluster) {
   const http::RouteOptions off_the_loop{.blocking = true};  // parses the plan, merges
   router.Handle(

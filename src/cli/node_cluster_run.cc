@@ -82,6 +82,11 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     run.distribution = *dist;
   }
   auto out = std::make_unique<NodeCluster>();
+  // The coordinator prints the cluster's report on its stdout, as a node prints its own.
+  run.on_ended = [cluster = out.get()](const cluster::RunRecord& ended) {
+    if (!cluster->node || !cluster->node->Status().coordinator) return;
+    PrintClusterReport(ended);
+  };
   out->executor = std::make_unique<ControllerExecutor>(controller);
   out->agent = cluster::RunAgent::Create(std::move(run), *out->executor);
   auto node = cluster::ClusterNode::Start(std::move(*options), out->agent->Hooks());

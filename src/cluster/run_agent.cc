@@ -196,6 +196,7 @@ class Agent final : public RunAgent {
     if (rec->phase == RunPhase::kEnded && rec->submit.run_id != ended_logged_) {
       ended_logged_ = rec->submit.run_id;
       fprintf(stderr, "volley cluster: run %s ended\n", rec->submit.run_id.c_str());
+      if (options_.on_ended) Post([this, copy = *rec] { options_.on_ended(copy); });
     }
   }
 

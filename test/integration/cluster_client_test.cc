@@ -127,6 +127,14 @@ TEST_F(ClusterClient, ARunPrintsTheMergedReportWhoseTotalsAreTheTargetsAndExits0
         r["region"] == "eu" ? Served(2).value_or(0) : Served(0).value_or(0) + Served(1).value_or(0);
     EXPECT_EQ(r["requests"], want) << r.dump();
   }
+  // The coordinator printed the same report on its stdout.
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return nodes_[leader_].process->Stdout().find("cluster report run-") != std::string::npos;
+      },
+      milliseconds(20'000)))
+      << nodes_[leader_].process->Stdout();
+  EXPECT_NE(nodes_[leader_].process->Stdout().find("(exit code 0)"), std::string::npos);
   // Every node answers the same report from its log.
   for (size_t i = 0; i < kNodes; ++i) {
     auto res = volley::fakes::Fetch(nodes_[i].http_port, "GET", "/cluster/report");

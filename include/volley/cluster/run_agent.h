@@ -64,6 +64,10 @@ struct RunAgentOptions {
   // nullopt; an empty function means none. Called on the agent's thread.
   std::function<std::optional<std::string>(const std::string& run_id, const std::string& node_id)>
       last_checkpoint;
+  // Called once per run that ends (every outcome committed), on the agent's thread, with
+  // the ended run (the cli's node prints the cluster report when it coordinates). May be
+  // empty.
+  std::function<void(const RunRecord& ended)> on_ended;
 };
 
 // Thread-safe: every method may be called from any thread. It runs a thread of its own for
