@@ -15,12 +15,14 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "volley/cluster/cluster_node.h"
 #include "volley/cluster/run_state.h"
 #include "volley/common/result.h"
 #include "volley/config/test_plan.h"
+#include "volley/metrics/snapshot.h"
 
 namespace volley::cluster {
 
@@ -37,6 +39,9 @@ class RunExecutor {
                                   std::function<void(Result<std::string> summary_json)> done) = 0;
   // Stops the share of `run_id` if it runs (its `done` still follows). Agent's thread.
   virtual void StopShare(const std::string& run_id) = 0;
+  // The cumulative snapshot of the share of `run_id` now running (or just ended), nullopt
+  // if none: what the node streams to the leader (Cluster III). Any thread.
+  virtual std::optional<metrics::Snapshot> LiveSnapshot(const std::string& run_id) = 0;
 };
 
 struct RunAgentOptions {
@@ -48,6 +53,10 @@ struct RunAgentOptions {
   std::chrono::milliseconds lost_after{5000};   // a participant silent this long is lost
   config::Distribution distribution = config::Distribution::kDivide;  // CLUSTER_DISTRIBUTION
   int clock_samples = 8;
+  // For a node the coordinator declares lost: the leader's last snapshot of it
+  // (wire::node::EncodeNodeCheckpoint bytes), put into the lost NodeDone. Empty = none.
+  std::function<std::optional<std::string>(const std::string& run_id, const std::string& node_id)>
+      last_checkpoint;
 };
 
 // Thread-safe: every method may be called from any thread. It runs a thread of its own for
