@@ -171,7 +171,7 @@ void ClusterMetrics::Run() {
         if (!bytes) {
           fprintf(stderr, "volley cluster: metrics batch %llu not sent: %s\n",
                   static_cast<unsigned long long>(seq), bytes.error().message.c_str());
-        } else if (auto r = node_->SendMetricsToLeader(*bytes, kSendTimeout); !r) {
+        } else if (auto r = node_->SendMetricsToLeader(*bytes, kSendTimeout, final); !r) {
           fprintf(stderr,
                   "volley cluster: metrics batch %llu not delivered (the next one will "
                   "carry it): %s\n",

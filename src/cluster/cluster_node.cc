@@ -120,8 +120,8 @@ class NodeImpl final : public ClusterNode {
     return hub_->CallClockSample(*leader, timeout);
   }
 
-  Result<void> SendMetricsToLeader(std::string_view batch,
-                                   std::chrono::milliseconds timeout) override {
+  Result<void> SendMetricsToLeader(std::string_view batch, std::chrono::milliseconds timeout,
+                                   bool last) override {
     const ClusterStatus s = Status();
     std::lock_guard<std::mutex> lock(stream_mu_);
     if (s.coordinator) {
@@ -136,7 +136,8 @@ class NodeImpl final : public ClusterNode {
       stream_address_ = *leader;
     }
     auto r = stream_->Write(batch);
-    if (!r) stream_.reset();
+    if (r && last) r = stream_->Finish();
+    if (!r || last) stream_.reset();
     return r;
   }
 

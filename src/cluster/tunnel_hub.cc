@@ -788,6 +788,23 @@ class MetricsStreamImpl final : public MetricsStream {
       return Closed(s.ok() ? "the leader ended the stream" : s.error_message());
     }
     first_ = false;
+    ++written_;
+    return {};
+  }
+  Result<void> Finish() override {
+    if (!writer_ || !open_) return Closed("the stream is closed");
+    open_ = false;
+    const uint64_t timer =
+        hub_->deadlines_.Arm(Clock::now() + timeout_, [this] { ctx_.TryCancel(); });
+    writer_->WritesDone();
+    const grpc::Status s = writer_->Finish();
+    hub_->deadlines_.Disarm(timer);
+    writer_.reset();
+    if (!s.ok()) return Closed(s.error_message());
+    if (reply_.accepted() != written_) {
+      return Closed("the leader accepted " + std::to_string(reply_.accepted()) + " of " +
+                    std::to_string(written_) + " batches");
+    }
     return {};
   }
 
@@ -804,6 +821,7 @@ class MetricsStreamImpl final : public MetricsStream {
   std::unique_ptr<grpc::ClientWriter<v1::MetricsFrame>> writer_;
   bool first_ = true;
   bool open_ = true;
+  uint64_t written_ = 0;
 };
 
 std::unique_ptr<MetricsStream> HubImpl::OpenMetricsStream(const std::string& address,

@@ -65,6 +65,9 @@ class MetricsStream {
  public:
   virtual ~MetricsStream() = default;  // ends the call (cancels it if still open)
   virtual Result<void> Write(std::string_view batch) = 0;
+  // Half-closes the call and waits (up to the timeout) for the callee's answer: ok only if
+  // it accepted every frame written. The stream is over afterwards.
+  virtual Result<void> Finish() = 0;
 };
 
 class TunnelHub {

@@ -166,8 +166,11 @@ class ClusterNode {
   // this node leads, else on a StreamMetrics call kept open to the leader and reopened when
   // the leadership moves or the call fails). Blocks up to `timeout`. kIo when no leader is
   // known or the stream failed (the next call reopens it). One sending thread at a time.
+  // `last` (the final batch of a share): the call is closed after it and the leader's
+  // answer awaited, so success means the leader took every batch of the call.
   virtual Result<void> SendMetricsToLeader(std::string_view batch,
-                                           std::chrono::milliseconds timeout) = 0;
+                                           std::chrono::milliseconds timeout,
+                                           bool last = false) = 0;
   // Cluster III, on any node: the leader's hooks.live (locally or over gRPC).
   virtual Result<std::string> LeaderLive(std::chrono::milliseconds timeout) = 0;
 };
