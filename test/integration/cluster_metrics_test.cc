@@ -239,6 +239,36 @@ TEST_F(ClusterMetrics, TheLeaderSumsCountersPerRegionAndMergesHistogramsExactly)
   while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
   EXPECT_EQ(pclose(p), 0) << out;
   EXPECT_EQ(out, "");
+  // A real Prometheus scraping the leader agrees on the global sum and the regions'.
+  const uint16_t prom_port = FreeLoopbackPort();
+  const std::string config = c_->dir().File("prometheus.yml");
+  std::ofstream(config) << "global: {scrape_interval: 500ms}\n"
+                           "scrape_configs:\n"
+                           "  - job_name: volley\n"
+                           "    static_configs: [{targets: ['127.0.0.1:"
+                        << (*c_)[leader].metrics_port << "']}]\n";
+  std::string error;
+  auto prometheus =
+      Subprocess::Spawn({"/usr/bin/prometheus", "--config.file=" + config,
+                         "--storage.tsdb.path=" + c_->dir().File("tsdb"),
+                         "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+                        Env{}, &error);
+  ASSERT_NE(prometheus, nullptr) << error;
+  auto query = [&](const std::string& q) -> std::optional<double> {
+    auto res = volley::fakes::Fetch(prom_port, "GET", "/api/v1/query?query=" + q);
+    if (!res || res->status != 200) return std::nullopt;
+    auto j = json::parse(res->body, nullptr, false);
+    if (j.is_discarded() || j["data"]["result"].empty()) return std::nullopt;
+    return std::stod(j["data"]["result"][0]["value"][1].get<std::string>());
+  };
+  // sum(volley_requests_total{region=""}) and sum(volley_requests_total{region="us"})
+  const std::string global_q = "sum(volley_requests_total%7Bregion%3D%22%22%7D)";
+  const std::string us_q = "sum(volley_requests_total%7Bregion%3D%22us%22%7D)";
+  EXPECT_TRUE(PollUntil([&] { return query(global_q) == double(s0 + s1 + s2); },
+                        milliseconds(30'000), milliseconds(200)))
+      << prometheus->Stderr();
+  EXPECT_EQ(query(us_q), double(s2));
+  prometheus.reset();
   // GET /cluster/live on a follower answers the leader's merged view.
   auto live = Call((*c_)[leader == 0 ? 1 : 0], "GET", "/cluster/live");
   ASSERT_EQ(live.status, 200) << live.body.dump();
