@@ -379,5 +379,65 @@ TEST_F(ClusterMetrics, ANewLeaderStillCountsTheKilledLeadersLastSnapshotAndNothi
          static_cast<unsigned long long>(*Served(leader)), dead);
 }
 
+// Twenty nodes (five voters, fifteen standbys) in four regions, small loads on one target:
+// the leader's global total is exactly what the target served, and every node reported.
+TEST(ClusterMetricsScale, TwentyNodesFinishWithExactTotals) {
+  const uint16_t port = FreeLoopbackPort();
+  std::string error;
+  auto target = Subprocess::Spawn(
+      {VOLLEY_BINARY, "target", "--listen", "127.0.0.1:" + std::to_string(port)}, Env{}, &error);
+  ASSERT_NE(target, nullptr) << error;
+  auto served = [&]() -> std::optional<uint64_t> {
+    auto res = volley::fakes::Fetch(port, "GET", "/__volley/stats");
+    if (!res || res->status != 200) return std::nullopt;
+    auto j = json::parse(res->body, nullptr, false);
+    return j.is_discarded() ? std::nullopt : std::optional<uint64_t>(j["requests"]);
+  };
+  ASSERT_TRUE(PollUntil([&] { return served().has_value(); }, milliseconds(20'000)));
+  ClusterHarness c(20, {{"CLUSTER_START_DELAY", "3000"},
+                        {"METRICS_FLUSH_INTERVAL_SECS", "0.5"},
+                        {"CLUSTER_LOST_AFTER", "30000"},
+                        {"CLUSTER_METRICS_TIMEOUT_SECS", "30"}});
+  std::vector<size_t> all;
+  for (size_t i = 0; i < c.size(); ++i) {
+    c[i].extra_env["CLUSTER_REGION"] = "region-" + std::to_string(i % 4);
+    c[i].metrics_port = FreeLoopbackPort();
+    c.Start(i);
+    all.push_back(i);
+  }
+  auto leader = c.WaitForAgreement(all, milliseconds(120'000));
+  ASSERT_TRUE(leader) << c.Diagnostics();
+  const std::string plan =
+      "version: \"1.0\"\nconfig:\n  baseUrl: \"http://127.0.0.1:" + std::to_string(port) +
+      "\"\n  duration: 120s\n  workers: 20\n  maxRequests: 2000\n"
+      "load:\n  model: concurrent\nscenarios:\n  - name: Get\n"
+      "    steps:\n      - name: GET /\n"
+      "        request: {method: GET, path: /}\n";
+  auto r = Call(c[*leader], "POST", "/cluster/config", plan);
+  ASSERT_EQ(r.status, 200) << r.body.dump() << c.Diagnostics();
+  const std::string id = r.body["run_id"];
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        auto run = Call(c[*leader], "GET", "/cluster/run");
+        return run.status == 200 && run.body.value("phase", "") == "ended";
+      },
+      milliseconds(120'000), milliseconds(200)))
+      << c.Diagnostics();
+  EXPECT_EQ(served(), 2000u);
+  std::vector<Sample> samples;
+  const bool exact = PollUntil(
+      [&] {
+        auto res = volley::fakes::Fetch(c[*leader].metrics_port, "GET", "/metrics");
+        samples = ParseExposition(res && res->status == 200 ? res->body : "");
+        return Sum(samples, kRequests, "") == 2000.0;
+      },
+      milliseconds(30'000), milliseconds(100));
+  EXPECT_TRUE(exact) << Sum(samples, kRequests, "");
+  double regions = 0;
+  for (int g = 0; g < 4; ++g) regions += Sum(samples, kRequests, "region-" + std::to_string(g));
+  EXPECT_EQ(regions, 2000.0);
+  EXPECT_EQ(Sum(samples, "volley_cluster_nodes_reporting", ""), 20.0);
+}
+
 }  // namespace
 }  // namespace volley::testing
