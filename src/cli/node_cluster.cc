@@ -66,7 +66,15 @@ std::string NodeClusterHelp() {
          "  CLUSTER_START_DELAY   ms between the commit and the start instant (default 2000)\n"
          "  CLUSTER_DISTRIBUTION  divide (default: the nodes' shares sum to the plan) | replicate\n"
          "  CLUSTER_LOST_AFTER    ms of silence before a participant is declared lost (5000);\n"
-         "                        a lost node's share is not re-assigned\n";
+         "                        a lost node's share is not re-assigned\n"
+         "\nCluster metrics (one result on the leader):\n"
+         "  METRICS_FLUSH_INTERVAL_SECS   seconds between a node's metrics batches to the\n"
+         "                                leader (default 5; fractions allowed, e.g. 0.5)\n"
+         "  CLUSTER_METRICS_TIMEOUT_SECS  silence after which the leader marks a node degraded\n"
+         "                                (default 15); its last snapshot still counts\n"
+         "  GET /metrics (leader)         the merged run: per region with `region`, global\n"
+         "                                without; followers serve their own view\n"
+         "  GET /cluster/live             the leader's merged live figures (404: none yet)\n";
 }
 
 }  // namespace volley::cli

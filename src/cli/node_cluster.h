@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "node_cluster_metrics.h"
 #include "node_controller.h"
 #include "volley/cluster/cluster_node.h"
 #include "volley/cluster/run_agent.h"
@@ -27,6 +28,10 @@ class ControllerExecutor final : public cluster::RunExecutor {
   Result<void> StartShare(config::TestPlan share, Nanos start_local,
                           std::function<void(Result<cluster::ShareEnd>)> done) override;
   void StopShare(const std::string& run_id) override;
+  std::optional<metrics::Snapshot> LiveSnapshot(const std::string& run_id) override;
+  // Cluster III: told when a share starts (ended = false) and ends. Set before the agent
+  // starts.
+  std::function<void(const std::string& run_id, bool ended)> on_share;
 
  private:
   NodeController& node_;
@@ -35,10 +40,12 @@ class ControllerExecutor final : public cluster::RunExecutor {
 // The cluster member of a `volley node` and its run agent. Stop() detaches the agent, then
 // stops the member. Thread-safe.
 struct NodeCluster {
+  std::unique_ptr<ClusterMetrics> metrics;  // declared first: the node's hooks call it
   std::unique_ptr<ControllerExecutor> executor;
   std::unique_ptr<cluster::RunAgent> agent;
   std::unique_ptr<cluster::ClusterNode> node;
   void Stop() {
+    if (metrics) metrics->Stop();
     if (agent) agent->Detach();
     if (node) node->Stop();
   }

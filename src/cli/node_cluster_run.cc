@@ -46,15 +46,27 @@ void Json(http::Response& res, int status, std::string body) {
 
 Result<void> ControllerExecutor::StartShare(config::TestPlan share, Nanos start_local,
                                             std::function<void(Result<cluster::ShareEnd>)> done) {
-  auto on_end = [this, done = std::move(done)](Result<std::string> summary) {
+  const std::string run_id = share.run_id;
+  auto notify = on_share;
+  if (notify) notify(run_id, false);
+  auto on_end = [this, notify, run_id, done = std::move(done)](Result<std::string> summary) {
+    if (notify) notify(run_id, true);
     if (!summary) return done(tl::unexpected(summary.error()));
     // The share's collector is still the controller's: nothing replaces it before on_end
     // returns (a new start joins this test's thread first).
     done(cluster::ShareEnd{std::move(*summary), node_.Cumulative()});
   };
   auto started = node_.StartAt(std::move(share), start_local, std::move(on_end));
-  if (!started) return tl::unexpected(started.error());
+  if (!started) {
+    if (notify) notify(run_id, true);
+    return tl::unexpected(started.error());
+  }
   return {};
+}
+
+std::optional<metrics::Snapshot> ControllerExecutor::LiveSnapshot(const std::string& run_id) {
+  if (node_.run_id() != run_id) return std::nullopt;
+  return node_.Cumulative();
 }
 
 void ControllerExecutor::StopShare(const std::string& run_id) {
@@ -81,6 +93,8 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     if (!dist) return tl::unexpected(dist.error());
     run.distribution = *dist;
   }
+  auto stream = ClusterMetricsOptionsFromEnv(env, options->node_id, options->region);
+  if (!stream) return tl::unexpected(stream.error());
   auto out = std::make_unique<NodeCluster>();
   // The coordinator prints the cluster's report on its stdout, as a node prints its own.
   run.on_ended = [cluster = out.get()](const cluster::RunRecord& ended) {
@@ -88,15 +102,26 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     PrintClusterReport(ended);
   };
   out->executor = std::make_unique<ControllerExecutor>(controller);
+  out->metrics = std::make_unique<ClusterMetrics>(std::move(*stream), *out->executor);
+  out->executor->on_share = [m = out->metrics.get()](const std::string& id, bool ended) {
+    ended ? m->ShareEnded(id) : m->ShareStarted(id);
+  };
+  run.last_checkpoint = [m = out->metrics.get()](const std::string& id, const std::string& node) {
+    return m->LastCheckpoint(id, node);
+  };
   out->agent = cluster::RunAgent::Create(std::move(run), *out->executor);
-  auto node = cluster::ClusterNode::Start(std::move(*options), out->agent->Hooks());
+  cluster::ClusterHooks hooks = out->agent->Hooks();
+  out->metrics->Wrap(hooks);
+  auto node = cluster::ClusterNode::Start(std::move(*options), std::move(hooks));
   if (!node) return tl::unexpected(node.error());
   out->node = std::move(*node);
   out->agent->Attach(*out->node);
+  out->metrics->Start(*out->node);
   return out;
 }
 
 void AddClusterRoutes(http::Router& router, NodeCluster& cluster) {
+  AddClusterLiveRoute(router, *cluster.metrics);
   router.Handle("GET", "/health/cluster", [&cluster](const http::Request&, http::Response& res) {
     res.content_type = "application/json";
     res.body = cluster::ClusterHealthJson(cluster.node->Status());

@@ -102,12 +102,18 @@ Runner RegisterNode(CLI::App& app) {
     if (!metrics_addr.empty()) {
       output::ExpositionOptions options;
       options.ns = identity.metric_namespace;
-      auto server = output::MetricsServer::Start(metrics_addr, [&node, cluster_node, options,
-                                                                identity] {
+      auto server = output::MetricsServer::Start(metrics_addr, [&node, &cluster, cluster_node,
+                                                                options, identity] {
         output::ExpositionOptions o = options;
         o.const_labels = {
             {"node_id", identity.node_id}, {"region", identity.region}, {"run_id", node.run_id()}};
         o.node_state = NodeClusterState(cluster_node());
+        // The leader serves the merged run (issue 14); followers their own view.
+        if (*cluster) {
+          if (auto merged = (*cluster)->metrics->RenderLeader(options)) {
+            return *merged + NodeClusterMetrics(cluster_node(), options.ns);
+          }
+        }
         return output::RenderPrometheus(node.Cumulative(), o) +
                NodeClusterMetrics(cluster_node(), options.ns);
       });

@@ -32,9 +32,12 @@ Result<std::string> ReadPem(const std::string& path, const char* variable) {
 
 class NodeImpl final : public ClusterNode {
  public:
-  NodeImpl(std::unique_ptr<TunnelHub> hub, std::unique_ptr<RaftHost> raft,
-           ClusterHooks::SubmitFn submit)
-      : hub_(std::move(hub)), raft_(std::move(raft)), submit_(std::move(submit)) {
+  NodeImpl(std::unique_ptr<TunnelHub> hub, std::unique_ptr<RaftHost> raft, ClusterHooks hooks)
+      : hub_(std::move(hub)),
+        raft_(std::move(raft)),
+        submit_(std::move(hooks.submit)),
+        metrics_(std::move(hooks.metrics)),
+        live_(std::move(hooks.live)) {
     RpcHandlers handlers;
     handlers.submit = [this](const std::string& yaml,
                              const std::string& name) -> Result<std::string> {
@@ -44,6 +47,14 @@ class NodeImpl final : public ClusterNode {
     };
     handlers.propose = [this](uint16_t type, std::string payload) {
       return ProposeHere(type, std::move(payload), std::chrono::seconds(10));
+    };
+    handlers.metrics = [this](const std::string& caller, std::string_view batch) {
+      return ReceiveMetrics(caller, batch);
+    };
+    handlers.live = [this]() -> Result<std::string> {
+      if (!Status().coordinator) return NotCoordinator();
+      if (!live_) return MakeError(ErrorCode::kNotFound, "no live view on this node");
+      return live_();
     };
     hub_->SetRpcHandlers(std::move(handlers));
   }
@@ -56,6 +67,10 @@ class NodeImpl final : public ClusterNode {
     std::lock_guard<std::mutex> lock(stop_mu_);
     if (stopped_) return;
     stopped_ = true;
+    {
+      std::lock_guard<std::mutex> lock(stream_mu_);
+      stream_.reset();
+    }
     raft_->Stop();
     hub_->Shutdown();
   }
@@ -105,7 +120,45 @@ class NodeImpl final : public ClusterNode {
     return hub_->CallClockSample(*leader, timeout);
   }
 
+  Result<void> SendMetricsToLeader(std::string_view batch, std::chrono::milliseconds timeout,
+                                   bool last) override {
+    const ClusterStatus s = Status();
+    std::lock_guard<std::mutex> lock(stream_mu_);
+    if (s.coordinator) {
+      stream_.reset();
+      return ReceiveMetrics(s.node_id, batch);
+    }
+    auto leader = LeaderAddress(s);
+    if (!leader) return tl::unexpected(leader.error());
+    if (!stream_ || stream_address_ != *leader) {
+      stream_.reset();
+      stream_ = hub_->OpenMetricsStream(*leader, timeout);
+      stream_address_ = *leader;
+    }
+    auto r = stream_->Write(batch);
+    if (r && last) r = stream_->Finish();
+    if (!r || last) stream_.reset();
+    return r;
+  }
+
+  Result<std::string> LeaderLive(std::chrono::milliseconds timeout) override {
+    const ClusterStatus s = Status();
+    if (s.coordinator) {
+      if (!live_) return MakeError(ErrorCode::kNotFound, "no live view on this node");
+      return live_();
+    }
+    auto leader = LeaderAddress(s);
+    if (!leader) return tl::unexpected(leader.error());
+    return hub_->CallLiveRun(*leader, timeout);
+  }
+
  private:
+  Result<void> ReceiveMetrics(const std::string& caller, std::string_view batch) {
+    if (!Status().coordinator) return NotCoordinator();
+    if (!metrics_) return MakeError(ErrorCode::kNotFound, "this node does not aggregate metrics");
+    return metrics_(caller, batch);
+  }
+
   static tl::unexpected<Error> NotCoordinator() {
     return MakeError(ErrorCode::kIo, "this node is not the coordinator (leadership moved); retry");
   }
@@ -141,6 +194,11 @@ class NodeImpl final : public ClusterNode {
   std::unique_ptr<TunnelHub> hub_;
   std::unique_ptr<RaftHost> raft_;
   const ClusterHooks::SubmitFn submit_;
+  const decltype(ClusterHooks::metrics) metrics_;
+  const decltype(ClusterHooks::live) live_;
+  std::mutex stream_mu_;                   // serialises SendMetricsToLeader
+  std::unique_ptr<MetricsStream> stream_;  // guarded by stream_mu_
+  std::string stream_address_;             // guarded by stream_mu_
   std::mutex stop_mu_;
   bool stopped_ = false;  // guarded by stop_mu_
 };
@@ -208,7 +266,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ClusterOptions options,
           : options.token.empty()   ? ""
                                     : ", token");
   return std::unique_ptr<ClusterNode>(
-      new NodeImpl(std::move(*hub), std::move(*raft), std::move(hooks.submit)));
+      new NodeImpl(std::move(*hub), std::move(*raft), std::move(hooks)));
 }
 
 }  // namespace volley::cluster

@@ -173,6 +173,10 @@ class NodeService final : public v1::Node::Service {
                        v1::ProposeReply* reply) override;
   grpc::Status ClockSample(grpc::ServerContext* ctx, const v1::ClockSampleRequest* req,
                            v1::ClockSampleReply* reply) override;
+  grpc::Status StreamMetrics(grpc::ServerContext* ctx, grpc::ServerReader<v1::MetricsFrame>* reader,
+                             v1::StreamMetricsReply* reply) override;
+  grpc::Status LiveRun(grpc::ServerContext* ctx, const v1::LiveRunRequest* req,
+                       v1::LiveRunReply* reply) override;
 
  private:
   HubImpl* hub_;
@@ -297,6 +301,25 @@ class HubImpl final : public TunnelHub {
     return out;
   }
 
+  std::unique_ptr<MetricsStream> OpenMetricsStream(
+      const std::string& address, std::chrono::milliseconds write_timeout) override;
+
+  Result<std::string> CallLiveRun(const std::string& address,
+                                  std::chrono::milliseconds timeout) override {
+    v1::LiveRunRequest req;
+    FillHello(req.mutable_hello(), 0);
+    v1::LiveRunReply reply;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+    auto stub = v1::Node::NewStub(Channel(address));
+    const grpc::Status s = stub->LiveRun(&ctx, req, &reply);
+    if (s.error_code() == grpc::StatusCode::NOT_FOUND) {
+      return MakeError(ErrorCode::kNotFound, s.error_message());
+    }
+    if (!s.ok()) return tl::unexpected(FromStatus(address, s));
+    return reply.json();
+  }
+
   // The server side of the unary RPCs: the caller's Hello first, as a tunnel's.
   grpc::Status CheckCaller(grpc::ServerContext* ctx, const v1::Hello& hello) {
     Refusal why = Refusal::kMalformed;
@@ -407,6 +430,8 @@ class HubImpl final : public TunnelHub {
     std::shared_ptr<std::atomic<bool>> finished;
   };
 
+  friend class MetricsStreamImpl;
+  friend class NodeService;
   bool Tls() const { return !options_.tls_cert_pem.empty(); }
 
   void FillHello(v1::Hello* h, uint64_t expect_raft_id) const {
@@ -674,6 +699,134 @@ grpc::Status NodeService::ClockSample(grpc::ServerContext* ctx, const v1::ClockS
   reply->set_receive_unix_nanos(received);
   reply->set_send_unix_nanos(UnixNanos());
   return grpc::Status::OK;
+}
+
+grpc::Status NodeService::StreamMetrics(grpc::ServerContext* ctx,
+                                        grpc::ServerReader<v1::MetricsFrame>* reader,
+                                        v1::StreamMetricsReply* reply) {
+  v1::MetricsFrame frame;
+  if (!reader->Read(&frame)) return grpc::Status::OK;
+  if (!frame.has_hello()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the first frame of StreamMetrics must carry the caller's Hello");
+  }
+  if (auto s = hub_->CheckCaller(ctx, frame.hello()); !s.ok()) return s;
+  const std::string caller = frame.hello().node_id();
+  const uint64_t cancel_id = hub_->Register([ctx] { ctx->TryCancel(); });
+  if (cancel_id == 0) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "node is stopping");
+  struct Unregister {
+    HubImpl* hub;
+    uint64_t id;
+    ~Unregister() { hub->Unregister(id); }
+  } unregister{hub_, cancel_id};
+  uint64_t accepted = 0;
+  do {
+    if (frame.batch().empty()) continue;
+    auto handler = hub_->Handlers().metrics;
+    if (!handler) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "metrics are not served");
+    auto r = handler(caller, frame.batch());
+    if (r) {
+      ++accepted;
+    } else if (r.error().code == ErrorCode::kIo) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, r.error().message);
+    }
+  } while (reader->Read(&frame));
+  reply->set_accepted(accepted);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::LiveRun(grpc::ServerContext* ctx, const v1::LiveRunRequest* req,
+                                  v1::LiveRunReply* reply) {
+  if (auto s = hub_->CheckCaller(ctx, req->hello()); !s.ok()) return s;
+  auto live = hub_->Handlers().live;
+  if (!live) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no live view here");
+  auto r = live();
+  if (!r) {
+    return r.error().code == ErrorCode::kNotFound
+               ? grpc::Status(grpc::StatusCode::NOT_FOUND, r.error().message)
+               : ToStatus(r.error());
+  }
+  reply->set_json(*r);
+  return grpc::Status::OK;
+}
+
+// One StreamMetrics call: a Write past its timeout cancels the call (a stopped or
+// partitioned leader must not hold the sender).
+class MetricsStreamImpl final : public MetricsStream {
+ public:
+  MetricsStreamImpl(HubImpl* hub, const std::string& address, std::chrono::milliseconds timeout)
+      : hub_(hub), address_(address), timeout_(timeout) {
+    stub_ = v1::Node::NewStub(hub_->Channel(address));
+    writer_ = stub_->StreamMetrics(&ctx_, &reply_);
+  }
+  ~MetricsStreamImpl() override {
+    if (!writer_) return;
+    if (open_) {
+      const uint64_t timer =
+          hub_->deadlines_.Arm(Clock::now() + timeout_, [this] { ctx_.TryCancel(); });
+      writer_->WritesDone();
+      writer_->Finish();
+      hub_->deadlines_.Disarm(timer);
+    } else {
+      ctx_.TryCancel();
+      writer_->Finish();
+    }
+  }
+  Result<void> Write(std::string_view batch) override {
+    if (!writer_ || !open_) return Closed("the stream is closed");
+    v1::MetricsFrame frame;
+    if (first_) hub_->FillHello(frame.mutable_hello(), 0);
+    frame.set_batch(std::string(batch));
+    const uint64_t timer =
+        hub_->deadlines_.Arm(Clock::now() + timeout_, [this] { ctx_.TryCancel(); });
+    const bool ok = writer_->Write(frame);
+    hub_->deadlines_.Disarm(timer);
+    if (!ok) {
+      open_ = false;
+      const grpc::Status s = writer_->Finish();
+      writer_.reset();
+      return Closed(s.ok() ? "the leader ended the stream" : s.error_message());
+    }
+    first_ = false;
+    ++written_;
+    return {};
+  }
+  Result<void> Finish() override {
+    if (!writer_ || !open_) return Closed("the stream is closed");
+    open_ = false;
+    const uint64_t timer =
+        hub_->deadlines_.Arm(Clock::now() + timeout_, [this] { ctx_.TryCancel(); });
+    writer_->WritesDone();
+    const grpc::Status s = writer_->Finish();
+    hub_->deadlines_.Disarm(timer);
+    writer_.reset();
+    if (!s.ok()) return Closed(s.error_message());
+    if (reply_.accepted() != written_) {
+      return Closed("the leader accepted " + std::to_string(reply_.accepted()) + " of " +
+                    std::to_string(written_) + " batches");
+    }
+    return {};
+  }
+
+ private:
+  tl::unexpected<Error> Closed(const std::string& why) const {
+    return MakeError(ErrorCode::kIo, address_ + ": StreamMetrics: " + why);
+  }
+  HubImpl* hub_;
+  const std::string address_;
+  const std::chrono::milliseconds timeout_;
+  grpc::ClientContext ctx_;
+  v1::StreamMetricsReply reply_;
+  std::unique_ptr<v1::Node::Stub> stub_;
+  std::unique_ptr<grpc::ClientWriter<v1::MetricsFrame>> writer_;
+  bool first_ = true;
+  bool open_ = true;
+  uint64_t written_ = 0;
+};
+
+std::unique_ptr<MetricsStream> HubImpl::OpenMetricsStream(const std::string& address,
+                                                          std::chrono::milliseconds write_timeout) {
+  return std::make_unique<MetricsStreamImpl>(this, address, write_timeout);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "handshake.h"
 #include "volley/cluster/cluster_node.h"
@@ -49,6 +50,24 @@ struct TunnelHubOptions {
 struct RpcHandlers {
   std::function<Result<std::string>(const std::string& yaml, const std::string& name)> submit;
   std::function<Result<uint64_t>(uint16_t type, std::string payload)> propose;
+  // Cluster III: one MetricsBatch frame of a StreamMetrics call from `caller` (node id).
+  // kIo ends the caller's stream with FAILED_PRECONDITION (not the leader); a frame the
+  // handler refuses otherwise (a hostile batch) is logged there and the stream goes on.
+  std::function<Result<void>(const std::string& caller, std::string_view batch)> metrics;
+  // Cluster III: the body of GET /cluster/live, or kNotFound / kIo.
+  std::function<Result<std::string>()> live;
+};
+
+// A StreamMetrics call this node opened (client side). Write blocks up to the timeout it
+// was opened with; false means the stream is over (reopen one). Not thread-safe: one
+// writer.
+class MetricsStream {
+ public:
+  virtual ~MetricsStream() = default;  // ends the call (cancels it if still open)
+  virtual Result<void> Write(std::string_view batch) = 0;
+  // Half-closes the call and waits (up to the timeout) for the callee's answer: ok only if
+  // it accepted every frame written. The stream is over afterwards.
+  virtual Result<void> Finish() = 0;
 };
 
 class TunnelHub {
@@ -77,6 +96,12 @@ class TunnelHub {
   virtual Result<uint64_t> CallPropose(const std::string& address, uint16_t type,
                                        const std::string& payload,
                                        std::chrono::milliseconds timeout) = 0;
+  // Cluster III: opens a StreamMetrics call to `address`; each Write is bounded by
+  // `write_timeout` (the call is cancelled past it).
+  virtual std::unique_ptr<MetricsStream> OpenMetricsStream(
+      const std::string& address, std::chrono::milliseconds write_timeout) = 0;
+  virtual Result<std::string> CallLiveRun(const std::string& address,
+                                          std::chrono::milliseconds timeout) = 0;
   virtual Result<LeaderClockSample> CallClockSample(const std::string& address,
                                                     std::chrono::milliseconds timeout) = 0;
 

@@ -40,9 +40,10 @@ inline uint16_t FreeLoopbackPort() {
 }
 
 struct ClusterMember {
-  std::string name;        // CLUSTER_NODE_ID
-  uint16_t raft_port = 0;  // CLUSTER_BIND_ADDR's port
-  uint16_t http_port = 0;  // --listen (GET /health/cluster)
+  std::string name;           // CLUSTER_NODE_ID
+  uint16_t raft_port = 0;     // CLUSTER_BIND_ADDR's port
+  uint16_t http_port = 0;     // --listen (GET /health/cluster)
+  uint16_t metrics_port = 0;  // --metrics-addr 127.0.0.1:port when set (else none)
   std::string data_dir;
   std::map<std::string, std::string> extra_env;  // per-node additions (token, TLS)
   std::string host = "127.0.0.1";                // where it listens (both ports)
@@ -109,9 +110,10 @@ class ClusterHarness {
     for (const auto& [k, v] : m.extra_env) env.set[k] = v;
     std::string error;
     std::vector<std::string> argv = m.prefix;
-    for (std::string a : {std::string(VOLLEY_BINARY), std::string("node"), std::string("--listen"),
-                          m.host + ":" + std::to_string(m.http_port), std::string("--metrics-addr"),
-                          std::string()}) {
+    for (std::string a :
+         {std::string(VOLLEY_BINARY), std::string("node"), std::string("--listen"),
+          m.host + ":" + std::to_string(m.http_port), std::string("--metrics-addr"),
+          m.metrics_port == 0 ? std::string() : m.host + ":" + std::to_string(m.metrics_port)}) {
       argv.push_back(a);
     }
     argv.insert(argv.end(), m.args.begin(), m.args.end());

@@ -97,6 +97,12 @@ struct ClusterHooks {
   using SubmitFn =
       std::function<Result<std::string>(const std::string& yaml, const std::string& name)>;
   SubmitFn submit;
+  // Cluster III, on the node that receives it (a gRPC thread, or the sender's own thread
+  // when it leads): one MetricsBatch's bytes from `caller` (node id). kIo = "not the
+  // leader" (the sender moves on); any other error = a refused batch (logged there).
+  std::function<Result<void>(const std::string& caller, std::string_view batch)> metrics;
+  // Cluster III: GET /cluster/live's body from this node's merged view, or kNotFound.
+  std::function<Result<std::string>()> live;
 };
 
 // One exchange with the leader's wall clock (clock_offset.h's ClockSample, in Unix and
@@ -155,6 +161,18 @@ class ClusterNode {
   // leader's Unix time). On the leader itself, t1 = t2 = its wall clock read between.
   // Any thread except the Raft thread.
   virtual Result<LeaderClockSample> SampleLeaderClock(std::chrono::milliseconds timeout) = 0;
+
+  // Cluster III, on any node: `batch` to the current leader's hooks.metrics (locally when
+  // this node leads, else on a StreamMetrics call kept open to the leader and reopened when
+  // the leadership moves or the call fails). Blocks up to `timeout`. kIo when no leader is
+  // known or the stream failed (the next call reopens it). One sending thread at a time.
+  // `last` (the final batch of a share): the call is closed after it and the leader's
+  // answer awaited, so success means the leader took every batch of the call.
+  virtual Result<void> SendMetricsToLeader(std::string_view batch,
+                                           std::chrono::milliseconds timeout,
+                                           bool last = false) = 0;
+  // Cluster III, on any node: the leader's hooks.live (locally or over gRPC).
+  virtual Result<std::string> LeaderLive(std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace volley::cluster

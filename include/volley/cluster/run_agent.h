@@ -47,6 +47,9 @@ class RunExecutor {
                                   std::function<void(Result<ShareEnd>)> done) = 0;
   // Stops the share of `run_id` if it runs (its `done` still follows). Agent's thread.
   virtual void StopShare(const std::string& run_id) = 0;
+  // The cumulative snapshot of the share of `run_id` now running (or just ended), nullopt
+  // if none: what the node streams to the leader (Cluster III). Any thread.
+  virtual std::optional<metrics::Snapshot> LiveSnapshot(const std::string& run_id) = 0;
 };
 
 struct RunAgentOptions {
