@@ -355,7 +355,11 @@ class Agent final : public RunAgent {
     submit.plan_yaml = yaml;
     submit.plan_name = name;
     submit.distribution = plan->cluster.distribution.value_or(options_.distribution);
-    submit.participants = choice->eligible;  // who may take part; the start says who does
+    // Who may take part (members not heard from yet by their address); the start says who
+    // does.
+    submit.participants = choice->eligible;
+    submit.participants.insert(submit.participants.end(), choice->unidentified.begin(),
+                               choice->unidentified.end());
     const std::string run_id = submit.run_id;
     auto committed =
         node->ProposeOnLeader(kRunEntryType, EncodeRunCommand(RunCommand{submit}), kRpcTimeout);
@@ -411,8 +415,6 @@ class Agent final : public RunAgent {
       auto choice = ChooseParticipants(*section, status, options_.lost_after);
       StartDecision decision;
       if (choice) {
-        // Only the nodes the committed submit allowed may take part.
-        std::erase_if(choice->ready, [&rec](const std::string& n) { return !rec.ShareOf(n); });
         decision = DecideStart(*section, *choice, rec.submit.submit_unix, Nanos(WallNanos()));
       } else {
         decision.kind = StartDecision::Kind::kEnd;

@@ -15,6 +15,12 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// A member this node has never heard from is named by its address (its id and region are
+// not known yet).
+bool Unidentified(const MemberStatus& m, const ClusterStatus& status) {
+  return m.node_id != status.node_id && m.node_id == m.address;
+}
+
 std::string Seconds(Nanos d) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
@@ -25,22 +31,33 @@ std::string Seconds(Nanos d) {
 Result<ParticipantChoice> ChooseParticipants(const config::ClusterSection& section,
                                              const ClusterStatus& status,
                                              std::chrono::milliseconds lost_after) {
+  // In node id order, whatever order the view has: the share order of the participants.
+  std::vector<MemberStatus> sorted = status.members;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const MemberStatus& a, const MemberStatus& b) { return a.node_id < b.node_id; });
   std::vector<std::string> members;  // "id (region)", for the messages
-  for (const auto& m : status.members) {
-    if (m.membership != "spare") members.push_back(m.node_id + " (region " + m.region + ")");
+  std::vector<std::string> unidentified;
+  for (const auto& m : sorted) {
+    if (m.membership == "spare") continue;
+    if (Unidentified(m, status)) {
+      unidentified.push_back(m.node_id);
+      members.push_back(m.node_id + " (not heard from yet)");
+    } else {
+      members.push_back(m.node_id + " (region " + m.region + ")");
+    }
   }
   for (const std::string& id : section.ids) {
     const bool known = std::any_of(status.members.begin(), status.members.end(),
                                    [&](const MemberStatus& m) { return m.node_id == id; });
-    if (!known) {
+    if (!known && unidentified.empty()) {
       return MakeError(ErrorCode::kInvalidArgument,
                        "cluster.nodes.ids: '" + id +
                            "' is not a member of the cluster; members: " + Join(members));
     }
   }
   ParticipantChoice choice;
-  for (const auto& m : status.members) {
-    if (m.membership == "spare") continue;
+  for (const auto& m : sorted) {
+    if (m.membership == "spare" || Unidentified(m, status)) continue;
     if (!section.any_node() && !Contains(section.ids, m.node_id) &&
         !Contains(section.regions, m.region)) {
       continue;
@@ -50,18 +67,21 @@ Result<ParticipantChoice> ChooseParticipants(const config::ClusterSection& secti
       choice.ready.push_back(m.node_id);
     }
   }
-  if (choice.eligible.empty()) {
+  choice.unidentified = unidentified;
+  if (choice.eligible.empty() && unidentified.empty()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "cluster.nodes: matches no member that may take part (regions [" +
                          Join(section.regions) + "], ids [" + Join(section.ids) +
                          "]); members: " + Join(members));
   }
-  if (section.min_nodes > choice.eligible.size()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "cluster.minNodes: " + std::to_string(section.min_nodes) +
-                         " nodes can never be ready: only " +
-                         std::to_string(choice.eligible.size()) + " member(s) may take part (" +
-                         Join(choice.eligible) + ")");
+  if (section.min_nodes > choice.eligible.size() + unidentified.size()) {
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "cluster.minNodes: " + std::to_string(section.min_nodes) +
+            " nodes can never be ready: only " +
+            std::to_string(choice.eligible.size() + unidentified.size()) +
+            " member(s) may take part (" + Join(choice.eligible) +
+            (unidentified.empty() ? "" : "; not heard from yet: " + Join(unidentified)) + ")");
   }
   return choice;
 }

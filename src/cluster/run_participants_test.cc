@@ -28,9 +28,10 @@ ClusterStatus View() {
   ClusterStatus s;
   s.node_id = "n0";
   s.coordinator = true;
-  s.members = {Member("n0", "eu", std::nullopt), Member("n1", "eu", milliseconds(100)),
-               Member("n2", "us", milliseconds(9000)), Member("n3", "us", std::nullopt),
-               Member("s", "eu", milliseconds(10), "spare")};
+  // Not in id order (as a leader's view may be): the choice is in id order.
+  s.members = {Member("n2", "us", milliseconds(9000)), Member("n0", "eu", std::nullopt),
+               Member("s", "eu", milliseconds(10), "spare"), Member("n3", "us", std::nullopt),
+               Member("n1", "eu", milliseconds(100))};
   return s;
 }
 
@@ -41,10 +42,10 @@ TEST(RunParticipants, EveryMemberButSparesMayTakePartAndTheHeardOnesAreReady) {
   EXPECT_EQ(c->ready, (std::vector<std::string>{"n0", "n1"}));
   // Heard exactly lost_after ago still counts as ready; a millisecond more does not.
   ClusterStatus edge = View();
-  edge.members[2].last_contact = kLostAfter;
+  edge.members[0].last_contact = kLostAfter;
   EXPECT_EQ(ChooseParticipants({}, edge, kLostAfter)->ready,
             (std::vector<std::string>{"n0", "n1", "n2"}));
-  edge.members[2].last_contact = kLostAfter + milliseconds(1);
+  edge.members[0].last_contact = kLostAfter + milliseconds(1);
   EXPECT_EQ(ChooseParticipants({}, edge, kLostAfter)->ready,
             (std::vector<std::string>{"n0", "n1"}));
 }
@@ -168,6 +169,45 @@ TEST(RunParticipants, LostAfterCountsFromTheLastContactOrTheStart) {
   EXPECT_TRUE(SilentParticipants(planned, view, kSubmit + seconds(60), kLostAfter).empty());
   run.phase = RunPhase::kEnded;
   EXPECT_TRUE(SilentParticipants(run, view, kSubmit + seconds(60), kLostAfter).empty());
+}
+
+}  // namespace
+}  // namespace volley::cluster
+
+namespace volley::cluster {
+namespace {
+
+// A member never heard from is named by its address: it may be any id in any region, so a
+// subset naming an id not seen yet is not refused, and it is not counted ready.
+TEST(RunParticipants, AMemberNotHeardFromYetMayStillMatch) {
+  ClusterStatus s;
+  s.node_id = "n0";
+  s.members = {Member("n0", "eu", std::nullopt), Member("n1", "eu", milliseconds(50)),
+               Member("127.0.0.1:7002", "", std::nullopt)};
+  s.members[2].address = "127.0.0.1:7002";
+  config::ClusterSection later;
+  later.ids = {"n0", "n2"};
+  later.min_nodes = 2;
+  auto c = ChooseParticipants(later, s, kLostAfter);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->eligible, (std::vector<std::string>{"n0"}));
+  EXPECT_EQ(c->unidentified, (std::vector<std::string>{"127.0.0.1:7002"}));
+  EXPECT_EQ(c->ready, (std::vector<std::string>{"n0"}));
+  EXPECT_EQ(DecideStart(later, *c, kSubmit, kSubmit).kind, Kind::kWait);
+  later.min_nodes = 3;
+  c = ChooseParticipants(later, s, kLostAfter);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message,
+            "cluster.minNodes: 3 nodes can never be ready: only 2 member(s) may take part (n0; "
+            "not heard from yet: 127.0.0.1:7002)");
+  // Once it is heard from, it has its id: n2 is ready and the run starts with both.
+  s.members[2] = Member("n2", "us", milliseconds(20));
+  later.min_nodes = 2;
+  c = ChooseParticipants(later, s, kLostAfter);
+  ASSERT_TRUE(c) << c.error().message;
+  const StartDecision d = DecideStart(later, *c, kSubmit, kSubmit + seconds(3));
+  EXPECT_EQ(d.kind, Kind::kStart);
+  EXPECT_EQ(d.participants, (std::vector<std::string>{"n0", "n2"}));
 }
 
 }  // namespace

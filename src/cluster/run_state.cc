@@ -80,12 +80,6 @@ Result<void> RunStateMachine::Apply(const RunCommand& command) {
     if (run->phase != RunPhase::kPlanned) {
       return tl::unexpected(Refused("run '" + start->run_id + "' was stopped before its start"));
     }
-    for (const std::string& id : start->participants) {
-      if (!run->ShareOf(id)) {
-        return tl::unexpected(Refused("start of run '" + start->run_id + "' names '" + id +
-                                      "', which its submit did not allow"));
-      }
-    }
     if (!start->participants.empty()) {  // chosen at the start: they replace the submit's
       run->submit.participants = start->participants;
       std::erase_if(run->outcomes, [run](const auto& o) { return !run->ShareOf(o.first); });

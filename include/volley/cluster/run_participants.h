@@ -17,16 +17,20 @@ namespace volley::cluster {
 
 struct ParticipantChoice {
   // The members the plan's cluster.nodes allows (every member when it names none), spares
-  // excluded, in the order of ClusterStatus::members.
+  // excluded, in node id order (the share order).
   std::vector<std::string> eligible;
   // Of those, the ready ones: this node (status.node_id) and the members heard from within
   // `lost_after`.
   std::vector<std::string> ready;
+  // Members never heard from (named by their address: id and region unknown), which may
+  // turn out to match cluster.nodes once they join.
+  std::vector<std::string> unidentified;
 };
 
 // The choice over `status` (the coordinator's). kInvalidArgument, naming the members, when
-// cluster.nodes names an id that is not a member, when it matches no member, or when
-// minNodes exceeds the members it allows: such a run could never start.
+// such a run could never start: cluster.nodes names an id that is not a member, or matches
+// no member, or minNodes exceeds the members it allows (members not heard from yet count
+// as possible matches for all three).
 Result<ParticipantChoice> ChooseParticipants(const config::ClusterSection& section,
                                              const ClusterStatus& status,
                                              std::chrono::milliseconds lost_after);

@@ -35,7 +35,8 @@ struct StartRun {
   std::string run_id;
   Nanos start_unix{0};  // on the leader's wall clock
   // When not empty: who takes part, in share order, replacing the submit's participants
-  // (the coordinator chooses them at the start: minNodes, cluster.nodes).
+  // (the coordinator chooses them at the start: minNodes, cluster.nodes; a node that
+  // joined after the submit may be among them).
   std::vector<std::string> participants;
 };
 struct StopRun {
