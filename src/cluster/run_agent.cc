@@ -375,14 +375,14 @@ class Agent final : public RunAgent {
   }
 
   // The plan's cluster section of `rec`, parsed once per run on this node (the same plan
-  // bytes give the same section on every coordinator); nullopt when the plan does not parse.
-  std::optional<config::ClusterSection> SectionOf(const RunRecord& rec) {
+  // bytes give the same section on every coordinator), or why the plan does not parse here.
+  Result<config::ClusterSection> SectionOf(const RunRecord& rec) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (auto it = sections_.find(rec.submit.run_id); it != sections_.end()) return it->second;
     }
     auto plan = options_.parse(rec.submit.plan_yaml, rec.submit.plan_name);
-    if (!plan) return std::nullopt;
+    if (!plan) return tl::unexpected(plan.error());
     std::lock_guard<std::mutex> lock(mu_);
     if (sections_.size() > RunStateMachine::kHistory) sections_.clear();
     return sections_[rec.submit.run_id] = plan->cluster;
@@ -405,7 +405,9 @@ class Agent final : public RunAgent {
     ClusterNode* node = Node();
     if (node == nullptr) return;
     auto section = SectionOf(rec);
-    RunCommand command = StopRun{id, "not started: the plan no longer parses on the coordinator"};
+    RunCommand command =
+        StopRun{id, "not started: the plan does not parse on coordinator " + options_.node_id +
+                        (section ? "" : ": " + section.error().message)};
     std::chrono::milliseconds delay = options_.start_delay;
     if (section) {
       if (section->start_delay) {
@@ -439,7 +441,7 @@ class Agent final : public RunAgent {
     }
     auto r = node->ProposeOnLeader(kRunEntryType, EncodeRunCommand(command), kRpcTimeout);
     if (!r) {
-      fprintf(stderr, "volley cluster: run %s: committing its start failed (retrying): %s\n",
+      fprintf(stderr, "volley cluster: run %s: committing its start or end failed (retrying): %s\n",
               id.c_str(), r.error().message.c_str());
     }
   }
@@ -462,7 +464,7 @@ class Agent final : public RunAgent {
   std::string offset_run_;
   Nanos start_local_lead_{0};  // how far ahead the start was when it was computed
   std::string ended_logged_;
-  std::map<std::string, config::ClusterSection> sections_;  // by run id (SectionOf)
+  std::map<std::string, config::ClusterSection> sections_;  // mu_: by run id (SectionOf)
   std::string waiting_logged_;  // submit_mu_: the run whose minNodes wait was logged
 };
 

@@ -223,9 +223,10 @@ TEST_F(RunAgentTiming, AParticipantNeverHeardIsLostOnlyPastLostAfterFromTheStart
   node_->SetContact("n2", std::nullopt);  // no longer heard at all
   clock_.Set(start->start_unix + milliseconds(5000));
   ASSERT_TRUE(node_->WaitTicks(3));
-  EXPECT_FALSE(std::any_of(node_->Committed().begin(), node_->Committed().end(),
-                           [](const RunCommand& c) { return std::holds_alternative<NodeDone>(c); }))
-      << "exactly lost_after: not lost yet";
+  const std::vector<RunCommand> committed = node_->Committed();
+  EXPECT_FALSE(std::any_of(committed.begin(), committed.end(), [](const RunCommand& c) {
+    return std::holds_alternative<NodeDone>(c);
+  })) << "exactly lost_after: not lost yet";
   clock_.Advance(milliseconds(1));
   auto lost = node_->WaitFor<NodeDone>();
   ASSERT_TRUE(lost);
