@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "volley/cluster/cluster_env.h"
+#include "volley/common/problems.h"
 #include "volley/config/env.h"
 
 namespace volley::cli {
@@ -14,7 +15,13 @@ Result<std::optional<cluster::ClusterOptions>> NodeClusterOptions() {
   if (!enabled) return tl::unexpected(enabled.error());
   if (!*enabled) return std::optional<cluster::ClusterOptions>();
   auto options = cluster::ClusterOptionsFromEnv(env);
-  if (!options) return tl::unexpected(options.error());  // ValidateClusterOptions's too
+  auto run = ClusterRunDefaultsFromEnv(env);
+  if (!options || !run) {  // every problem at once, ValidateClusterOptions's too
+    Problems problems;
+    if (!options) problems.AddAll(options.error());
+    if (!run) problems.AddAll(run.error());
+    return tl::unexpected(problems.ToError());
+  }
   return std::optional<cluster::ClusterOptions>(std::move(*options));
 }
 
@@ -63,10 +70,16 @@ std::string NodeClusterHelp() {
          "  GET /cluster/report   the ended run's merged report (text + JSON summary, per region\n"
          "                        and node, lost nodes, thresholds, exit_code), the same on every\n"
          "                        node; 404 before any run, 409 while one is active\n"
-         "  CLUSTER_START_DELAY   ms between the commit and the start instant (default 2000)\n"
-         "  CLUSTER_DISTRIBUTION  divide (default: the nodes' shares sum to the plan) | replicate\n"
-         "  CLUSTER_LOST_AFTER    ms of silence before a participant is declared lost (5000);\n"
+         "  CLUSTER_START_DELAY   from the commit of the start to the start instant (2000 = ms,\n"
+         "                        or 2s; default 2000); a plan's cluster.startDelay wins\n"
+         "  CLUSTER_DISTRIBUTION  divide (default: the nodes' shares sum to the plan) | "
+         "replicate;\n"
+         "                        a plan's cluster.distribution wins\n"
+         "  CLUSTER_LOST_AFTER    silence before a participant is declared lost (default 5000 "
+         "ms);\n"
          "                        a lost node's share is not re-assigned\n"
+         "  A plan's cluster: section also chooses who takes part (nodes: {regions, ids}) and\n"
+         "  how many must be ready before the start (minNodes, minNodesTimeout); see README.\n"
          "\nCluster metrics (one result on the leader):\n"
          "  METRICS_FLUSH_INTERVAL_SECS   seconds between a node's metrics batches to the\n"
          "                                leader (default 5; fractions allowed, e.g. 0.5)\n"

@@ -10,15 +10,28 @@
 #include "node_controller.h"
 #include "volley/cluster/cluster_node.h"
 #include "volley/cluster/run_agent.h"
+#include "volley/common/env.h"
 #include "volley/common/http_server.h"
 #include "volley/common/result.h"
+#include "volley/config/test_plan.h"
 
 namespace volley::cli {
 
 // The cluster member described by the CLUSTER_* environment, checked without opening any
 // port, or nullopt when CLUSTER_ENABLED is not true. Every problem of the environment at
-// once (kInvalidArgument).
+// once (kInvalidArgument), the run settings' (ClusterRunDefaultsFromEnv) included.
 Result<std::optional<cluster::ClusterOptions>> NodeClusterOptions();
+
+// A node's defaults for cluster runs, which a plan's `cluster:` section overrides.
+struct ClusterRunDefaults {
+  std::chrono::milliseconds start_delay{2000};                        // CLUSTER_START_DELAY
+  std::chrono::milliseconds lost_after{5000};                         // CLUSTER_LOST_AFTER
+  config::Distribution distribution = config::Distribution::kDivide;  // CLUSTER_DISTRIBUTION
+};
+// CLUSTER_START_DELAY (0..1h) and CLUSTER_LOST_AFTER (1ms..1h) as durations (a bare number
+// is milliseconds), CLUSTER_DISTRIBUTION divide | replicate; unset or empty = the default.
+// kInvalidArgument with one line per bad variable. Pure (node_cluster_settings.cc).
+Result<ClusterRunDefaults> ClusterRunDefaultsFromEnv(const EnvLookup& env);
 
 // A node's part in cluster runs (node_cluster_run.cc): runs its shares on the node's
 // NodeController. Thread-safe.
@@ -54,9 +67,8 @@ struct NodeCluster {
 
 // Starts the member of `options` with its run agent on `controller` (which must outlive
 // it), or returns nullptr for nullopt (then no cluster port is opened). Run settings from
-// the environment: CLUSTER_START_DELAY (ms, default 2000), CLUSTER_DISTRIBUTION (divide |
-// replicate), CLUSTER_LOST_AFTER (ms, default 5000); kInvalidArgument naming a bad one.
-// Errors otherwise: why the port or the data directory failed.
+// ClusterRunDefaultsFromEnv (NodeClusterOptions checked them already). Errors: why the port
+// or the data directory failed.
 Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     std::optional<cluster::ClusterOptions> options, NodeController& controller);
 

@@ -15,19 +15,6 @@ namespace {
 
 constexpr size_t kMaxPlanBytes = 1 << 20;  // as POST /config
 
-Result<std::chrono::milliseconds> MillisFromEnv(const EnvLookup& env, const char* name,
-                                                std::chrono::milliseconds fallback) {
-  const char* v = env(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  char* end = nullptr;
-  const long long ms = std::strtoll(v, &end, 10);
-  if (end == v || *end != '\0' || ms < 0) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     std::string(name) + ": expected milliseconds (e.g. 2000), got '" + v + "'");
-  }
-  return std::chrono::milliseconds(ms);
-}
-
 // The plan as `volley run` checks it: YAML, environment, then every check of CheckPlan.
 Result<config::TestPlan> ParseClusterPlan(const std::string& yaml, const std::string& name) {
   auto plan = NodePlanFrom(yaml, name);
@@ -82,17 +69,11 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
   run.region = options->region;
   run.data_dir = options->data_dir;
   run.parse = &ParseClusterPlan;
-  auto delay = MillisFromEnv(env, "CLUSTER_START_DELAY", run.start_delay);
-  if (!delay) return tl::unexpected(delay.error());
-  run.start_delay = *delay;
-  auto lost = MillisFromEnv(env, "CLUSTER_LOST_AFTER", run.lost_after);
-  if (!lost) return tl::unexpected(lost.error());
-  run.lost_after = *lost;
-  if (const char* d = env("CLUSTER_DISTRIBUTION"); d != nullptr && *d != '\0') {
-    auto dist = config::ParseDistribution(d);
-    if (!dist) return tl::unexpected(dist.error());
-    run.distribution = *dist;
-  }
+  auto defaults = ClusterRunDefaultsFromEnv(env);  // checked by NodeClusterOptions already
+  if (!defaults) return tl::unexpected(defaults.error());
+  run.start_delay = defaults->start_delay;
+  run.lost_after = defaults->lost_after;
+  run.distribution = defaults->distribution;
   auto stream = ClusterMetricsOptionsFromEnv(env, options->node_id, options->region);
   if (!stream) return tl::unexpected(stream.error());
   auto out = std::make_unique<NodeCluster>();

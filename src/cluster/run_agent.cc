@@ -9,12 +9,14 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
 #include "volley/cluster/clock_offset.h"
+#include "volley/cluster/run_participants.h"
 #include "volley/config/plan_split.h"
 #include "volley/wire/volley_metrics.h"
 
@@ -27,7 +29,7 @@ constexpr milliseconds kRpcTimeout{5000};
 // The seq of a node's own final checkpoint: above every batch it streamed.
 constexpr uint64_t kFinalSeq = UINT64_MAX;
 
-int64_t WallNanos() {
+int64_t SystemWallNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
@@ -154,6 +156,10 @@ class Agent final : public RunAgent {
   ClusterNode* Node() {
     std::lock_guard<std::mutex> lock(mu_);
     return node_;
+  }
+
+  int64_t WallNanos() const {
+    return options_.wall_clock ? options_.wall_clock->Now().count() : SystemWallNanos();
   }
 
   void Post(std::function<void()> task) {  // REQUIRES: mu_ held
@@ -340,16 +346,11 @@ class Agent final : public RunAgent {
       }
     }
     const ClusterStatus status = node_->Status();
-    if (!status.coordinator || !rec->start_unix) return;
+    if (!status.coordinator) return;
+    if (rec->phase == RunPhase::kPlanned) return CoordinateStart(rec->submit.run_id);
     // The coordinator's watch: a participant silent past lost_after is declared lost.
-    const Nanos started_for = Nanos(WallNanos()) - *rec->start_unix;
-    for (const std::string& id : rec->submit.participants) {
-      if (id == options_.node_id || rec->outcomes.count(id)) continue;
-      bool silent = started_for > options_.lost_after;
-      for (const auto& m : status.members) {
-        if (m.node_id == id && m.last_contact) silent = *m.last_contact > options_.lost_after;
-      }
-      if (!silent) continue;
+    for (const std::string& id :
+         SilentParticipants(*rec, status, Nanos(WallNanos()), options_.lost_after)) {
       fprintf(stderr,
               "volley cluster: run %s: %s silent for more than %lld ms: declared lost "
               "(its share is not re-assigned)\n",
@@ -379,28 +380,103 @@ class Agent final : public RunAgent {
     if (!plan) return tl::unexpected(plan.error());
     ClusterNode* node = Node();
     if (node == nullptr) return MakeError(ErrorCode::kIo, "the cluster is not started");
-    const ClusterStatus status = node->Status();
+    auto choice = ChooseParticipants(plan->cluster, node->Status(), options_.lost_after);
+    if (!choice) return tl::unexpected(choice.error());  // such a run could never start
     SubmitRun submit;
-    submit.run_id = "run-" + std::to_string(WallNanos() / 1000);
+    submit.submit_unix = Nanos(WallNanos());
+    submit.run_id = "run-" + std::to_string(submit.submit_unix.count() / 1000);
     submit.plan_yaml = yaml;
     submit.plan_name = name;
-    submit.distribution = options_.distribution;
-    for (const auto& m : status.members) {
-      if (m.membership == "spare") continue;
-      if (m.node_id == options_.node_id ||
-          (m.last_contact && *m.last_contact <= options_.lost_after)) {
-        submit.participants.push_back(m.node_id);
-      }
-    }
+    submit.distribution = plan->cluster.distribution.value_or(options_.distribution);
+    // Who may take part (members not heard from yet by their address); the start says who
+    // does.
+    submit.participants = choice->eligible;
+    submit.participants.insert(submit.participants.end(), choice->unidentified.begin(),
+                               choice->unidentified.end());
     const std::string run_id = submit.run_id;
     auto committed =
         node->ProposeOnLeader(kRunEntryType, EncodeRunCommand(RunCommand{submit}), kRpcTimeout);
     if (!committed) return tl::unexpected(committed.error());
-    const Nanos start(WallNanos() + std::chrono::nanoseconds(options_.start_delay).count());
-    auto started = node->ProposeOnLeader(kRunEntryType, EncodeRunCommand(StartRun{run_id, start}),
-                                         kRpcTimeout);
-    if (!started) return tl::unexpected(started.error());
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      sections_[run_id] = plan->cluster;
+    }
+    // Started now if minNodes are ready; otherwise (or if this commit fails) by the Tick of
+    // whichever node coordinates.
+    CoordinateStart(run_id, /*locked=*/true);
     return run_id;
+  }
+
+  // The plan's cluster section of `rec`, parsed once per run on this node (the same plan
+  // bytes give the same section on every coordinator), or why the plan does not parse here.
+  Result<config::ClusterSection> SectionOf(const RunRecord& rec) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = sections_.find(rec.submit.run_id); it != sections_.end()) return it->second;
+    }
+    auto plan = options_.parse(rec.submit.plan_yaml, rec.submit.plan_name);
+    if (!plan) return tl::unexpected(plan.error());
+    std::lock_guard<std::mutex> lock(mu_);
+    if (sections_.size() > RunStateMachine::kHistory) sections_.clear();
+    return sections_[rec.submit.run_id] = plan->cluster;
+  }
+
+  // On the coordinator, while run `id` is the current run and planned: commits its start
+  // once minNodes are ready (StartRun with the ready ones), or its end past minNodesTimeout
+  // (StopRun with the reason). `locked`: submit_mu_ is held already. Any thread but the
+  // Raft thread.
+  void CoordinateStart(const std::string& id, bool locked = false) {
+    std::unique_lock<std::mutex> one_at_a_time(submit_mu_, std::defer_lock);
+    if (!locked) one_at_a_time.lock();
+    RunRecord rec;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      const RunRecord* r = sm_.current();
+      if (r == nullptr || r->submit.run_id != id || r->phase != RunPhase::kPlanned) return;
+      rec = *r;
+    }
+    ClusterNode* node = Node();
+    if (node == nullptr) return;
+    auto section = SectionOf(rec);
+    RunCommand command =
+        StopRun{id, "not started: the plan does not parse on coordinator " + options_.node_id +
+                        (section ? "" : ": " + section.error().message)};
+    std::chrono::milliseconds delay = options_.start_delay;
+    if (section) {
+      if (section->start_delay) {
+        delay = std::chrono::duration_cast<std::chrono::milliseconds>(*section->start_delay);
+      }
+      const ClusterStatus status = node->Status();
+      auto choice = ChooseParticipants(*section, status, options_.lost_after);
+      StartDecision decision;
+      if (choice) {
+        decision = DecideStart(*section, *choice, rec.submit.submit_unix, Nanos(WallNanos()));
+      } else {
+        decision.kind = StartDecision::Kind::kEnd;
+        decision.reason = "not started: " + choice.error().message;
+      }
+      if (decision.kind == StartDecision::Kind::kWait) {
+        if (waiting_logged_ != id) {
+          waiting_logged_ = id;
+          fprintf(stderr, "volley cluster: run %s: %s\n", id.c_str(), decision.reason.c_str());
+        }
+        return;
+      }
+      if (decision.kind == StartDecision::Kind::kStart) {
+        const Nanos start(WallNanos() + std::chrono::nanoseconds(delay).count());
+        command = StartRun{id, start, std::move(decision.participants)};
+      } else {
+        command = StopRun{id, decision.reason};
+      }
+    }
+    if (const auto* stop = std::get_if<StopRun>(&command)) {
+      fprintf(stderr, "volley cluster: run %s: %s\n", id.c_str(), stop->reason.c_str());
+    }
+    auto r = node->ProposeOnLeader(kRunEntryType, EncodeRunCommand(command), kRpcTimeout);
+    if (!r) {
+      fprintf(stderr, "volley cluster: run %s: committing its start or end failed (retrying): %s\n",
+              id.c_str(), r.error().message.c_str());
+    }
   }
 
   const RunAgentOptions options_;
@@ -421,6 +497,8 @@ class Agent final : public RunAgent {
   std::string offset_run_;
   Nanos start_local_lead_{0};  // how far ahead the start was when it was computed
   std::string ended_logged_;
+  std::map<std::string, config::ClusterSection> sections_;  // mu_: by run id (SectionOf)
+  std::string waiting_logged_;  // submit_mu_: the run whose minNodes wait was logged
 };
 
 }  // namespace

@@ -19,6 +19,7 @@ void ToProto(const SubmitRun& s, v1::SubmitRun* p) {
   p->set_plan_name(s.plan_name);
   p->set_distribution(config::DistributionName(s.distribution));
   for (const std::string& n : s.participants) p->add_participants(n);
+  p->set_submit_unix_nanos(s.submit_unix.count());
 }
 
 void ToProto(const NodeDone& d, v1::NodeDone* p) {
@@ -27,6 +28,24 @@ void ToProto(const NodeDone& d, v1::NodeDone* p) {
   p->set_lost(d.lost);
   p->set_summary_json(d.summary_json);
   p->set_checkpoint(d.checkpoint);
+}
+
+// A list of node ids: at least one, at most kMaxParticipants, none empty or repeated.
+Result<std::vector<std::string>> Participants(
+    const google::protobuf::RepeatedPtrField<std::string>& ids, const std::string& what) {
+  if (ids.empty()) return tl::unexpected(Bad(what + " without participants"));
+  if (static_cast<size_t>(ids.size()) > kMaxParticipants) {
+    return tl::unexpected(Bad(what + " with more than 4096 participants"));
+  }
+  std::set<std::string> seen;
+  std::vector<std::string> out;
+  for (const std::string& n : ids) {
+    if (n.empty() || !seen.insert(n).second) {
+      return tl::unexpected(Bad(what + ": empty or repeated participant '" + n + "'"));
+    }
+    out.push_back(n);
+  }
+  return out;
 }
 
 Result<SubmitRun> FromProto(const v1::SubmitRun& p) {
@@ -38,20 +57,20 @@ Result<SubmitRun> FromProto(const v1::SubmitRun& p) {
   auto d = config::ParseDistribution(p.distribution());
   if (!d) return tl::unexpected(Bad("submit of '" + s.run_id + "': " + d.error().message));
   s.distribution = *d;
-  if (p.participants_size() == 0) {
-    return tl::unexpected(Bad("submit of '" + s.run_id + "' without participants"));
-  }
-  if (static_cast<size_t>(p.participants_size()) > kMaxParticipants) {
-    return tl::unexpected(Bad("submit of '" + s.run_id + "' with more than 4096 participants"));
-  }
-  std::set<std::string> seen;
-  for (const std::string& n : p.participants()) {
-    if (n.empty() || !seen.insert(n).second) {
-      return tl::unexpected(
-          Bad("submit of '" + s.run_id + "': empty or repeated participant '" + n + "'"));
-    }
-    s.participants.push_back(n);
-  }
+  auto participants = Participants(p.participants(), "submit of '" + s.run_id + "'");
+  if (!participants) return tl::unexpected(participants.error());
+  s.participants = std::move(*participants);
+  s.submit_unix = Nanos(p.submit_unix_nanos());
+  return s;
+}
+
+Result<StartRun> FromProto(const v1::StartRun& p) {
+  if (p.run_id().empty()) return tl::unexpected(Bad("start without a run id"));
+  StartRun s{p.run_id(), Nanos(p.start_unix_nanos()), {}};
+  if (p.participants_size() == 0) return s;
+  auto participants = Participants(p.participants(), "start of '" + s.run_id + "'");
+  if (!participants) return tl::unexpected(participants.error());
+  s.participants = std::move(*participants);
   return s;
 }
 
@@ -90,6 +109,7 @@ std::string EncodeRunCommand(const RunCommand& command) {
   } else if (const auto* st = std::get_if<StartRun>(&command)) {
     p.mutable_start()->set_run_id(st->run_id);
     p.mutable_start()->set_start_unix_nanos(st->start_unix.count());
+    for (const std::string& n : st->participants) p.mutable_start()->add_participants(n);
   } else if (const auto* stop = std::get_if<StopRun>(&command)) {
     p.mutable_stop()->set_run_id(stop->run_id);
     p.mutable_stop()->set_reason(stop->reason);
@@ -111,9 +131,11 @@ Result<RunCommand> DecodeRunCommand(std::string_view bytes) {
       if (!s) return tl::unexpected(s.error());
       return RunCommand(std::move(*s));
     }
-    case v1::RunCommand::kStart:
-      if (p.start().run_id().empty()) return tl::unexpected(Bad("start without a run id"));
-      return RunCommand(StartRun{p.start().run_id(), Nanos(p.start().start_unix_nanos())});
+    case v1::RunCommand::kStart: {
+      auto s = FromProto(p.start());
+      if (!s) return tl::unexpected(s.error());
+      return RunCommand(std::move(*s));
+    }
     case v1::RunCommand::kStop:
       if (p.stop().run_id().empty()) return tl::unexpected(Bad("stop without a run id"));
       return RunCommand(StopRun{p.stop().run_id(), p.stop().reason()});

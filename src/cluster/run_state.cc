@@ -83,6 +83,10 @@ Result<void> RunStateMachine::Apply(const RunCommand& command) {
     if (run->phase != RunPhase::kPlanned) {
       return tl::unexpected(Refused("run '" + start->run_id + "' was stopped before its start"));
     }
+    if (!start->participants.empty()) {  // chosen at the start: they replace the submit's
+      run->submit.participants = start->participants;
+      std::erase_if(run->outcomes, [run](const auto& o) { return !run->ShareOf(o.first); });
+    }
     run->start_unix = start->start_unix;
     run->phase = RunPhase::kStarted;
     MaybeEnd(*run);  // outcomes committed before the start (lost nodes) count

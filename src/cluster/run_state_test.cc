@@ -220,3 +220,33 @@ TEST(RunState, OnlyTheNewestRunsKeepTheirCheckpoints) {
 
 }  // namespace
 }  // namespace volley::cluster
+
+namespace volley::cluster {
+namespace {
+
+TEST(RunState, AStartChoosesWhoTakesPart) {
+  RunStateMachine sm;
+  SubmitRun s = Submit("r1");
+  s.submit_unix = std::chrono::seconds(1'700'000'000);
+  ASSERT_TRUE(ApplyEncoded(sm, s));
+  EXPECT_EQ(sm.current()->submit.submit_unix, std::chrono::seconds(1'700'000'000));
+  EXPECT_FALSE(
+      DecodeRunCommand(EncodeRunCommand(StartRun{"r1", std::chrono::seconds(5), {"a", "a"}})))
+      << "a repeated participant";
+  ASSERT_TRUE(ApplyEncoded(sm, StartRun{"r1", std::chrono::seconds(5), {"c", "a", "d"}}));
+  EXPECT_EQ(sm.current()->submit.participants, (std::vector<std::string>{"c", "a", "d"}))
+      << "d joined after the submit";
+  EXPECT_EQ(sm.current()->ShareOf("c"), 0u);
+  EXPECT_FALSE(sm.current()->ShareOf("b"));
+  ASSERT_TRUE(ApplyEncoded(sm, NodeDone{"r1", "a", false, "{}"}));
+  ASSERT_TRUE(ApplyEncoded(sm, NodeDone{"r1", "c", false, "{}"}));
+  ASSERT_TRUE(ApplyEncoded(sm, NodeDone{"r1", "d", false, "{}"}));
+  EXPECT_EQ(sm.current()->phase, RunPhase::kEnded) << "b does not take part: nothing to wait for";
+  // The choice survives a snapshot.
+  RunStateMachine restored;
+  ASSERT_TRUE(restored.Restore(sm.Serialize()));
+  EXPECT_EQ(restored.current()->submit.participants, (std::vector<std::string>{"c", "a", "d"}));
+}
+
+}  // namespace
+}  // namespace volley::cluster

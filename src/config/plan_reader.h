@@ -130,6 +130,9 @@ class PlanReader {
   void Scenarios(const YAML::Node& s, const std::string& base_dir, TestPlan& plan);
   void Thresholds(const YAML::Node& t, TestPlan& plan);
   void Outputs(const YAML::Node& o, TestPlan& plan);
+  // plan_cluster.cc
+  void Cluster(const YAML::Node& c, TestPlan& plan);
+  void NameList(const YAML::Node& n, const std::string& path, std::vector<std::string>& out);
 
   // Every problem found, positioned; empty when the plan was read cleanly.
   const Problems& problems() const { return problems_; }

@@ -114,7 +114,8 @@ PlanRead ReadPlanYaml(std::string_view text, const std::string& file) {
   out.structured = true;
   try {
     reader.CheckKeys(
-        root, "", {"version", "metadata", "config", "load", "scenarios", "thresholds", "outputs"});
+        root, "",
+        {"version", "metadata", "config", "load", "scenarios", "thresholds", "outputs", "cluster"});
     if (const YAML::Node m = root["metadata"]) {
       if (reader.IsMap(m, "metadata")) {
         reader.CheckKeys(m, "metadata", {"name", "description", "author", "tags"});
@@ -138,6 +139,7 @@ PlanRead ReadPlanYaml(std::string_view text, const std::string& file) {
     if (const YAML::Node s = root["scenarios"]) reader.Scenarios(s, DirectoryOf(file), plan);
     if (const YAML::Node t = root["thresholds"]) reader.Thresholds(t, plan);
     if (const YAML::Node o = root["outputs"]) reader.Outputs(o, plan);
+    if (const YAML::Node c = root["cluster"]) reader.Cluster(c, plan);
   } catch (const YAML::Exception& e) {
     reader.Problem(root, "plan", std::string("unexpected structure: ") + e.what());
   }

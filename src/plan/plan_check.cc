@@ -3,6 +3,7 @@
 #include "volley/plan/plan_check.h"
 
 #include "volley/common/problems.h"
+#include "volley/config/cluster_section.h"
 #include "volley/config/env.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/threshold.h"
@@ -28,6 +29,7 @@ Result<void> CheckPlan(const config::TestPlan& plan, bool whole_plan) {
   Problems problems;
   if (whole_plan) {
     if (auto r = config::Validate(plan); !r) problems.AddAll(r.error());
+    if (auto r = config::CheckClusterSection(plan); !r) problems.AddAll(r.error());
   }
   if (auto r = engine::CheckScenarios(plan); !r) problems.AddAll(r.error());
   if (auto r = CompileThresholds(plan); !r) problems.AddAll(r.error());

@@ -3,9 +3,12 @@
 // this node runs (a RunExecutor, the cli's NodeController).
 //
 // Every run command travels as one entry type (kRunEntryType) and is applied on every node.
-// On the coordinator, a submitted plan is validated once, the live members become the
-// participants, SubmitRun and then StartRun{leader wall clock now + start delay} are
-// committed, and a participant silent past `lost_after` is declared lost. On every node, a
+// On the coordinator, a submitted plan is validated once and committed as SubmitRun with
+// the members its `cluster:` section allows (run_participants.h); once minNodes of them are
+// ready, StartRun{the ready ones, leader wall clock now + start delay} is committed, or,
+// past minNodesTimeout, a StopRun with the reason. Any coordinator does this for a planned
+// run (also one whose first coordinator died before its start). A participant silent past
+// `lost_after` is declared lost. On every node, a
 // StartRun it takes part in makes it measure its clock offset to the leader, map the start
 // instant onto its steady clock and start its share (config::SharePlan) there; at the end
 // of its share it commits NodeDone with its summary and its final snapshot (checkpoint). A marker
@@ -71,6 +74,10 @@ struct RunAgentOptions {
   // the ended run (the cli's node prints the cluster report when it coordinates). May be
   // empty.
   std::function<void(const RunRecord& ended)> on_ended;
+  // The wall clock (Unix time) behind submission times, start instants, the minNodes wait
+  // and the lost-after watch; nullptr = the system clock. Tests pass a FakeClock set to a
+  // Unix instant. Must outlive the agent.
+  const Clock* wall_clock = nullptr;
 };
 
 // Thread-safe: every method may be called from any thread. It runs a thread of its own for

@@ -29,10 +29,15 @@ struct SubmitRun {
   std::string plan_name;  // for positions in messages
   config::Distribution distribution = config::Distribution::kDivide;
   std::vector<std::string> participants;  // node ids; share i goes to participants[i]
+  Nanos submit_unix{0};  // the coordinator's wall clock at the submit (0 = unknown)
 };
 struct StartRun {
   std::string run_id;
   Nanos start_unix{0};  // on the leader's wall clock
+  // When not empty: who takes part, in share order, replacing the submit's participants
+  // (the coordinator chooses them at the start: minNodes, cluster.nodes; a node that
+  // joined after the submit may be among them).
+  std::vector<std::string> participants;
 };
 struct StopRun {
   std::string run_id;
@@ -53,7 +58,8 @@ using RunCommand = std::variant<SubmitRun, StartRun, StopRun, NodeDone>;
 // The log entry payload of a command (volley.v1.RunCommand, proto/volley/v1/run.proto).
 std::string EncodeRunCommand(const RunCommand& command);
 // kProtocol for bytes that are not a RunCommand, or one with a missing or invalid field
-// (empty run id, unknown distribution, no participants, duplicate participants).
+// (empty run id, unknown distribution, no participants, duplicate participants, in a submit
+// or a start).
 Result<RunCommand> DecodeRunCommand(std::string_view bytes);
 
 enum class RunPhase {

@@ -21,7 +21,7 @@
 
 namespace volley::config {
 
-enum class Distribution { kDivide, kReplicate };
+// (Distribution is declared in test_plan.h.)
 // "divide" | "replicate" (any case).
 Result<Distribution> ParseDistribution(std::string_view text);
 const char* DistributionName(Distribution d);

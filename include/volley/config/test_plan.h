@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -72,6 +73,28 @@ struct Segment {
   bool whole() const { return count <= 1; }
 };
 
+// How a cluster divides a plan among its nodes (plan_split.h): `divide` (the nodes' shares
+// sum to the plan) or `replicate` (every node runs the whole plan).
+enum class Distribution { kDivide, kReplicate };
+
+// The plan's `cluster:` section (plan_cluster.cc): who takes part in a cluster run and how.
+// Ignored by `volley run` and a standalone node. Unset fields take the node's CLUSTER_*
+// defaults (CLUSTER_DISTRIBUTION, CLUSTER_START_DELAY).
+struct ClusterSection {
+  std::optional<Distribution> distribution;  // distribution: divide | replicate
+  // minNodes: the run starts once this many of the chosen nodes are ready, 1 = at once.
+  uint32_t min_nodes = 1;
+  // minNodesTimeout: how long after its submission a run may wait for its nodes (also for
+  // a new coordinator after a failover); past it the run ends unstarted.
+  Nanos min_nodes_timeout = std::chrono::seconds(30);
+  // nodes: the members that may take part: those whose region is in `regions` or whose id
+  // is in `ids` (both empty = every member).
+  std::vector<std::string> regions;
+  std::vector<std::string> ids;
+  std::optional<Nanos> start_delay;  // startDelay: commit of the start → the start instant
+  bool any_node() const { return regions.empty() && ids.empty(); }
+};
+
 struct TestPlan {
   Url target;
   Nanos duration = std::chrono::hours(2);
@@ -109,6 +132,7 @@ struct TestPlan {
   std::vector<OutputSpec> outputs;
   // Set by SharePlan on a node of a cluster; the whole plan otherwise.
   Segment segment;
+  ClusterSection cluster;
   // Where each plan-wide value was set, by its plan key: "load.min" → "plan.yaml:9:3"
   // (the YAML reader) or "MIN_RPS" (ApplyEnv, which wins over the file). Validate prefixes
   // its problems with it; a key without an origin kept its default.
