@@ -100,6 +100,12 @@ class FakeNode final : public ClusterNode {
   Result<LeaderClockSample> SampleLeaderClock(std::chrono::milliseconds) override {
     return MakeError(ErrorCode::kIo, "no clock samples in this test");
   }
+  Result<void> SendMetricsToLeader(std::string_view, std::chrono::milliseconds, bool) override {
+    return MakeError(ErrorCode::kIo, "no metrics in this test");
+  }
+  Result<std::string> LeaderLive(std::chrono::milliseconds) override {
+    return MakeError(ErrorCode::kIo, "no live view in this test");
+  }
 
  private:
   ClusterHooks hooks_;
@@ -116,12 +122,15 @@ class FakeNode final : public ClusterNode {
 class FakeExecutor final : public RunExecutor {
  public:
   Result<void> StartShare(config::TestPlan share, Nanos,
-                          std::function<void(Result<std::string>)>) override {
+                          std::function<void(Result<ShareEnd>)>) override {
     std::lock_guard<std::mutex> lock(mu_);
     shares_.push_back(share.segment);
     return {};
   }
   void StopShare(const std::string&) override {}
+  std::optional<metrics::Snapshot> LiveSnapshot(const std::string&) override {
+    return std::nullopt;
+  }
   std::vector<config::Segment> shares() {
     std::lock_guard<std::mutex> lock(mu_);
     return shares_;
