@@ -1,5 +1,6 @@
 // Cluster runs on a `volley node` (issue 13): the run agent wired to the NodeController, and
 // the control API's /cluster/* routes.
+#include <algorithm>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,17 @@ Result<config::TestPlan> ParseClusterPlan(const std::string& yaml, const std::st
   if (!plan) return plan;
   if (auto r = plan::CheckPlan(*plan); !r) return tl::unexpected(r.error());
   return plan;
+}
+
+// The name positions in a refused plan's problems start with: the client's file name
+// (X-Volley-Plan-Name, sent by `volley run --cluster`: at most 200 printable characters),
+// else the route's.
+std::string PlanName(const http::Request& req) {
+  const std::string_view name = req.headers.Get("X-Volley-Plan-Name");
+  const bool printable =
+      std::all_of(name.begin(), name.end(), [](char c) { return c >= 0x20 && c != 0x7f; });
+  if (name.empty() || name.size() > 200 || !printable) return "POST /cluster/config";
+  return std::string(name);
 }
 
 void Json(http::Response& res, int status, std::string body) {
@@ -115,7 +127,7 @@ void AddClusterRoutes(http::Router& router, NodeCluster& cluster) {
   router.Handle(
       "POST", "/cluster/config",
       [&cluster](const http::Request& req, http::Response& res) {
-        auto run = cluster.agent->Submit(req.body, "POST /cluster/config");
+        auto run = cluster.agent->Submit(req.body, PlanName(req));
         if (!run) {
           const bool bad = run.error().code == ErrorCode::kInvalidArgument;
           return Json(res, bad ? 400 : 503,

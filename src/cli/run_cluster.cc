@@ -38,8 +38,11 @@ struct Reply {
 // answered last. Confined to the client's main thread.
 class Nodes {
  public:
-  Nodes(std::vector<std::string> addresses, std::string token)
-      : addresses_(std::move(addresses)), token_(std::move(token)) {}
+  // `plan_name` goes with a plan (X-Volley-Plan-Name) so positions name the user's file.
+  Nodes(std::vector<std::string> addresses, std::string token, std::string plan_name)
+      : addresses_(std::move(addresses)),
+        token_(std::move(token)),
+        plan_name_(std::move(plan_name)) {}
 
   Reply Call(size_t i, const std::string& method, const std::string& path, Nanos timeout,
              const std::string& body = "") {
@@ -51,7 +54,10 @@ class Nodes {
     req.timeout = timeout;
     req.connect_timeout = seconds(1);
     if (!token_.empty()) req.headers.Add("Authorization", "Bearer " + token_);
-    if (!body.empty()) req.headers.Add("Content-Type", "application/yaml");
+    if (!body.empty()) {
+      req.headers.Add("Content-Type", "application/yaml");
+      req.headers.Add("X-Volley-Plan-Name", plan_name_);
+    }
     auto res = client.Send(req);
     if (!res) return Reply{0, json(), res.error().message};
     auto j = json::parse(res->body, nullptr, false);
@@ -86,6 +92,7 @@ class Nodes {
  private:
   const std::vector<std::string> addresses_;
   const std::string token_;
+  const std::string plan_name_;
   size_t current_ = 0;
   size_t warned_ = SIZE_MAX;
 };
@@ -208,7 +215,7 @@ int RunCluster(const ClusterRunOptions& options) {
   const EnvLookup env = ProcessEnv();
   std::string token = EnvOr(env, "VOLLEY_API_TOKEN", "");
   if (token.empty()) token = EnvOr(env, "CLUSTER_TOKEN", "");
-  Nodes nodes(std::move(*addresses), token);
+  Nodes nodes(std::move(*addresses), token, options.plan_path);
 
   Pause pause;
   ShutdownSignals::Options on_signal;
@@ -243,7 +250,7 @@ int RunCluster(const ClusterRunOptions& options) {
     const Reply now = nodes.Any("GET", "/cluster/run", seconds(3));
     const std::string seen = Str(now.body, "run_id");
     if (r.status == 0 && !seen.empty() && seen != previous &&
-        Str(now.body, "plan_name") == "POST /cluster/config") {
+        Str(now.body, "plan_name") == options.plan_path) {
       run_id = seen;
       break;
     }

@@ -173,7 +173,10 @@ TEST_F(ClusterClient, ABadPlanExits2WithItsPositionedProblemsAndStartsNothing) {
   ASSERT_TRUE(exit.Exited(2)) << exit.Describe() << Diagnostics(*client);
   EXPECT_NE(client->Stderr().find("refused the plan; nothing started"), std::string::npos)
       << client->Stderr();
-  EXPECT_NE(client->Stderr().find("POST /cluster/config:"), std::string::npos) << client->Stderr();
+  // The positions name the client's plan file (sent as X-Volley-Plan-Name).
+  EXPECT_NE(client->Stderr().find("  " + nodes_.dir().File("plan-0.yaml") + ":5:"),
+            std::string::npos)
+      << client->Stderr();
   for (size_t i = 0; i < kNodes; ++i) {
     auto res = volley::fakes::Fetch(nodes_[i].http_port, "GET", "/cluster/run");
     ASSERT_TRUE(res && res->status == 200);
