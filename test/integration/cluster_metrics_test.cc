@@ -228,6 +228,9 @@ TEST_F(ClusterMetrics, TheLeaderSumsCountersPerRegionAndMergesHistogramsExactly)
   for (const char* n : {"n0", "n1", "n2"}) {
     EXPECT_EQ(Sum(samples, "volley_cluster_node_degraded", "", {{"node_id", n}}), 0.0) << n;
   }
+  EXPECT_EQ(Sum(samples, "volley_cluster_node_info", "eu", {{"state", "leader"}}) +
+                Sum(samples, "volley_cluster_node_info", "us", {{"state", "leader"}}),
+            1.0);
   // promtool is clean on the leader's endpoint.
   const std::string path = c_->dir().File("leader.prom");
   std::ofstream(path) << Scrape(leader);
