@@ -74,6 +74,29 @@ double Sum(const std::vector<Sample>& samples, const std::string& name, const st
   return total;
 }
 
+// Waits until the leader knows every one of the `n` members by node id and heard from
+// each lately, so that a plan submitted next takes every member part.
+bool AllInTouch(ClusterHarness& c, size_t leader, size_t n) {
+  return PollUntil(
+      [&] {
+        auto h = c.Health(leader);
+        if (!h) return false;
+        size_t in_touch = 0;
+        for (const char* list : {"voters", "standbys"}) {
+          for (const auto& m : (*h)[list]) {
+            const std::string id = m.value("node_id", "");
+            if (id.empty()) continue;
+            if (id == c[leader].name ||
+                (m["last_contact_ms"].is_number() && m["last_contact_ms"].get<int64_t>() < 1000)) {
+              ++in_touch;
+            }
+          }
+        }
+        return in_touch == n;
+      },
+      milliseconds(60'000), milliseconds(50));
+}
+
 struct Reply {
   int status = 0;
   json body;
@@ -137,6 +160,7 @@ class ClusterMetrics : public ::testing::Test {
     for (size_t i = 0; i < 3; ++i) c_->Start(i);
     auto leader = c_->WaitForAgreement({0, 1, 2}, milliseconds(60'000));
     EXPECT_TRUE(leader) << c_->Diagnostics();
+    EXPECT_TRUE(AllInTouch(*c_, leader.value_or(0), 3)) << c_->Diagnostics();
     return leader.value_or(0);
   }
 
@@ -291,11 +315,12 @@ TEST_F(ClusterMetrics, AStoppedFollowerIsDegradedTheRunGoesOnAndItCountsAgainOnc
   size_t leader = StartAll();
   const size_t f = leader == 0 ? 1 : 0;
   const std::string node = (*c_)[f].name;
-  const std::string id = Submit(leader, "  duration: 120s\n  workers: 3\n  maxRequests: 4500\n");
+  const std::string id = Submit(leader, "  duration: 120s\n  workers: 3\n  maxRequests: 6000\n");
   ASSERT_FALSE(id.empty());
-  WaitMetrics(
+  auto reporting = WaitMetrics(
       leader, [&](const auto& s) { return Sum(s, "volley_cluster_nodes_reporting", "") == 3.0; },
       milliseconds(30'000));
+  ASSERT_EQ(Sum(reporting, "volley_cluster_nodes_reporting", ""), 3.0) << Scrape(leader);
   ASSERT_TRUE((*c_)[f].process->Signal(SIGSTOP));
   auto samples = WaitMetrics(
       leader,
@@ -328,7 +353,7 @@ TEST_F(ClusterMetrics, AStoppedFollowerIsDegradedTheRunGoesOnAndItCountsAgainOnc
   EXPECT_GT(degraded_s, 0.0) << Scrape(leader);
   ASSERT_TRUE(WaitEnded(leader, id, milliseconds(120'000))) << c_->Diagnostics();
   const uint64_t total = Served(0).value_or(0) + Served(1).value_or(0) + Served(2).value_or(0);
-  EXPECT_EQ(total, 4500u);
+  EXPECT_EQ(total, 6000u);
   samples = WaitMetrics(
       leader, [&](const auto& s) { return Sum(s, kRequests, "") == double(total); },
       milliseconds(20'000));
@@ -410,6 +435,7 @@ TEST(ClusterMetricsScale, TwentyNodesFinishWithExactTotals) {
   }
   auto leader = c.WaitForAgreement(all, milliseconds(120'000));
   ASSERT_TRUE(leader) << c.Diagnostics();
+  ASSERT_TRUE(AllInTouch(c, *leader, 20)) << c.Diagnostics();
   const std::string plan =
       "version: \"1.0\"\nconfig:\n  baseUrl: \"http://127.0.0.1:" + std::to_string(port) +
       "\"\n  duration: 120s\n  workers: 20\n  maxRequests: 2000\n"
