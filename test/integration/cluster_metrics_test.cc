@@ -266,14 +266,16 @@ TEST_F(ClusterMetrics, TheLeaderSumsCountersPerRegionAndMergesHistogramsExactly)
   while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
   EXPECT_EQ(pclose(p), 0) << out;
   EXPECT_EQ(out, "");
-  // A real Prometheus scraping the leader agrees on the global sum and the regions'.
+  // A real Prometheus scraping every node agrees on the global sum and a region's, with the
+  // README's queries (the nodes' own series are not counted again).
   const uint16_t prom_port = FreeLoopbackPort();
   const std::string config = c_->dir().File("prometheus.yml");
   std::ofstream(config) << "global: {scrape_interval: 500ms}\n"
                            "scrape_configs:\n"
                            "  - job_name: volley\n"
                            "    static_configs: [{targets: ['127.0.0.1:"
-                        << (*c_)[leader].metrics_port << "']}]\n";
+                        << (*c_)[0].metrics_port << "', '127.0.0.1:" << (*c_)[1].metrics_port
+                        << "', '127.0.0.1:" << (*c_)[2].metrics_port << "']}]\n";
   std::string error;
   auto prometheus =
       Subprocess::Spawn({"/usr/bin/prometheus", "--config.file=" + config,
@@ -288,13 +290,21 @@ TEST_F(ClusterMetrics, TheLeaderSumsCountersPerRegionAndMergesHistogramsExactly)
     if (j.is_discarded() || j["data"]["result"].empty()) return std::nullopt;
     return std::stod(j["data"]["result"][0]["value"][1].get<std::string>());
   };
-  // sum(volley_requests_total{region=""}) and sum(volley_requests_total{region="us"})
+  // sum(volley_requests_total{region=""}) and
+  // sum(volley_requests_total{region="us",node_id=""})
   const std::string global_q = "sum(volley_requests_total%7Bregion%3D%22%22%7D)";
-  const std::string us_q = "sum(volley_requests_total%7Bregion%3D%22us%22%7D)";
+  const std::string us_q = "sum(volley_requests_total%7Bregion%3D%22us%22%2Cnode_id%3D%22%22%7D)";
+  // sum(volley_requests_total{node_id!=""}): the nodes' own views, each node once
+  const std::string nodes_q = "sum(volley_requests_total%7Bnode_id!%3D%22%22%7D)";
   EXPECT_TRUE(PollUntil([&] { return query(global_q) == double(s0 + s1 + s2); },
                         milliseconds(30'000), milliseconds(200)))
       << prometheus->Stderr();
   EXPECT_EQ(query(us_q), double(s2));
+  // The followers' own views (the leader serves the merged one): their targets' counts.
+  double followers = 0;
+  for (size_t i = 0; i < 3; ++i) followers += i == leader ? 0 : double(*Served(i));
+  EXPECT_TRUE(PollUntil([&] { return query(nodes_q) == followers; }, milliseconds(10'000),
+                        milliseconds(200)));
   prometheus.reset();
   // GET /cluster/live on a follower answers the leader's merged view.
   auto live = Call((*c_)[leader == 0 ? 1 : 0], "GET", "/cluster/live");
