@@ -111,7 +111,9 @@ Runner RegisterNode(CLI::App& app) {
         // The leader serves the merged run (issue 14); followers their own view.
         if (*cluster) {
           if (auto merged = (*cluster)->metrics->RenderLeader(options)) {
-            return *merged + NodeClusterMetrics(cluster_node(), options.ns);
+            // Its own cluster_node_info (the only series an empty snapshot renders).
+            return *merged + output::RenderPrometheus(metrics::Snapshot{}, o) +
+                   NodeClusterMetrics(cluster_node(), options.ns);
           }
         }
         return output::RenderPrometheus(node.Cumulative(), o) +

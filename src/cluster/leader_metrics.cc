@@ -10,6 +10,7 @@ namespace volley::cluster {
 namespace {
 
 constexpr size_t kMaxLoggedRefusals = 100;  // then only counted
+constexpr size_t kKeptRuns = 8;             // runs whose checkpoints are kept
 
 void PutU32(std::string& out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -28,7 +29,19 @@ LeaderMetrics::LeaderMetrics(LeaderMetricsOptions options)
     : options_(std::move(options)), aggregator_(options_.aggregator) {}
 
 void LeaderMetrics::NoteRun(const std::string& run_id, Nanos now) {
-  if (run_first_.emplace(run_id, now).second) current_run_ = run_id;
+  if (!run_first_.emplace(run_id, now).second) return;
+  current_run_ = run_id;
+  // A long-lived cluster runs test after test: keep the checkpoints of the newest runs only.
+  while (run_first_.size() > kKeptRuns) {
+    auto oldest = run_first_.begin();
+    for (auto it = run_first_.begin(); it != run_first_.end(); ++it) {
+      if (it->second < oldest->second) oldest = it;
+    }
+    const std::string gone = oldest->first;
+    run_first_.erase(oldest);
+    std::erase_if(applied_, [&gone](const auto& e) { return e.first.first == gone; });
+    std::erase_if(proposed_, [&gone](const auto& e) { return e.first.first == gone; });
+  }
 }
 
 Result<Aggregator::OfferResult> LeaderMetrics::OnBatch(const std::string& caller,

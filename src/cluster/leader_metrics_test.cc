@@ -19,9 +19,10 @@ namespace names = metrics::names;
 using wire::node::MetricsBatch;
 
 std::string Batch(const std::string& node, const std::string& region, uint64_t seq,
-                  uint64_t requests, uint64_t latency_us, bool final = false) {
+                  uint64_t requests, uint64_t latency_us, bool final = false,
+                  const std::string& run = "run-1") {
   MetricsBatch b;
-  b.id = {node, region, "run-1", seq, 0, final};
+  b.id = {node, region, run, seq, 0, final};
   b.snapshot.Put(SeriesKey(names::kRequests), Counter{static_cast<double>(requests)});
   Histogram h;
   for (uint64_t i = 0; i < requests; ++i) h.RecordUnits(latency_us);
@@ -113,6 +114,22 @@ TEST(LeaderMetrics, DegradedFinalAndOwnSnapshotsAreDueOnceAndCountOnANewLeader) 
   ASSERT_TRUE(cp);
   EXPECT_EQ(cp->batch.id.seq, 4u);
   EXPECT_FALSE(restored.LastCheckpoint("run-1", "nobody", t));
+}
+
+TEST(LeaderMetrics, OnlyTheNewestEightRunsKeepTheirCheckpoints) {
+  LeaderMetrics m(Options());
+  for (int run = 0; run < 10; ++run) {
+    const Nanos t{seconds(run)};
+    const std::string id = "run-" + std::to_string(100 + run);
+    ASSERT_TRUE(m.OnBatch("a", Batch("a", "eu", 1, 10, 100, true, id), t));
+    for (const auto& cp : m.DueCheckpoints("a", t)) m.ApplyCheckpoint(cp, t);
+  }
+  EXPECT_EQ(m.CurrentRun(), "run-109");
+  LeaderMetrics restored(Options());
+  ASSERT_TRUE(restored.Restore(m.State(), Nanos(0)));
+  EXPECT_FALSE(restored.LastCheckpoint("run-101", "a", Nanos(0)));
+  EXPECT_TRUE(restored.LastCheckpoint("run-102", "a", Nanos(0)));
+  EXPECT_TRUE(restored.LastCheckpoint("run-109", "a", Nanos(0)));
 }
 
 TEST(LeaderMetrics, ATruncatedStateIsRefusedWithAReason) {

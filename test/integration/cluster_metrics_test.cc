@@ -74,6 +74,29 @@ double Sum(const std::vector<Sample>& samples, const std::string& name, const st
   return total;
 }
 
+// Waits until the leader knows every one of the `n` members by node id and heard from
+// each lately, so that a plan submitted next takes every member part.
+bool AllInTouch(ClusterHarness& c, size_t leader, size_t n) {
+  return PollUntil(
+      [&] {
+        auto h = c.Health(leader);
+        if (!h) return false;
+        size_t in_touch = 0;
+        for (const char* list : {"voters", "standbys"}) {
+          for (const auto& m : (*h)[list]) {
+            const std::string id = m.value("node_id", "");
+            if (id.empty()) continue;
+            if (id == c[leader].name ||
+                (m["last_contact_ms"].is_number() && m["last_contact_ms"].get<int64_t>() < 1000)) {
+              ++in_touch;
+            }
+          }
+        }
+        return in_touch == n;
+      },
+      milliseconds(60'000), milliseconds(50));
+}
+
 struct Reply {
   int status = 0;
   json body;
@@ -137,6 +160,7 @@ class ClusterMetrics : public ::testing::Test {
     for (size_t i = 0; i < 3; ++i) c_->Start(i);
     auto leader = c_->WaitForAgreement({0, 1, 2}, milliseconds(60'000));
     EXPECT_TRUE(leader) << c_->Diagnostics();
+    EXPECT_TRUE(AllInTouch(*c_, leader.value_or(0), 3)) << c_->Diagnostics();
     return leader.value_or(0);
   }
 
@@ -228,6 +252,9 @@ TEST_F(ClusterMetrics, TheLeaderSumsCountersPerRegionAndMergesHistogramsExactly)
   for (const char* n : {"n0", "n1", "n2"}) {
     EXPECT_EQ(Sum(samples, "volley_cluster_node_degraded", "", {{"node_id", n}}), 0.0) << n;
   }
+  EXPECT_EQ(Sum(samples, "volley_cluster_node_info", "eu", {{"state", "leader"}}) +
+                Sum(samples, "volley_cluster_node_info", "us", {{"state", "leader"}}),
+            1.0);
   // promtool is clean on the leader's endpoint.
   const std::string path = c_->dir().File("leader.prom");
   std::ofstream(path) << Scrape(leader);
@@ -239,14 +266,16 @@ TEST_F(ClusterMetrics, TheLeaderSumsCountersPerRegionAndMergesHistogramsExactly)
   while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
   EXPECT_EQ(pclose(p), 0) << out;
   EXPECT_EQ(out, "");
-  // A real Prometheus scraping the leader agrees on the global sum and the regions'.
+  // A real Prometheus scraping every node agrees on the global sum and a region's, with the
+  // README's queries (the nodes' own series are not counted again).
   const uint16_t prom_port = FreeLoopbackPort();
   const std::string config = c_->dir().File("prometheus.yml");
   std::ofstream(config) << "global: {scrape_interval: 500ms}\n"
                            "scrape_configs:\n"
                            "  - job_name: volley\n"
                            "    static_configs: [{targets: ['127.0.0.1:"
-                        << (*c_)[leader].metrics_port << "']}]\n";
+                        << (*c_)[0].metrics_port << "', '127.0.0.1:" << (*c_)[1].metrics_port
+                        << "', '127.0.0.1:" << (*c_)[2].metrics_port << "']}]\n";
   std::string error;
   auto prometheus =
       Subprocess::Spawn({"/usr/bin/prometheus", "--config.file=" + config,
@@ -261,13 +290,21 @@ TEST_F(ClusterMetrics, TheLeaderSumsCountersPerRegionAndMergesHistogramsExactly)
     if (j.is_discarded() || j["data"]["result"].empty()) return std::nullopt;
     return std::stod(j["data"]["result"][0]["value"][1].get<std::string>());
   };
-  // sum(volley_requests_total{region=""}) and sum(volley_requests_total{region="us"})
+  // sum(volley_requests_total{region=""}) and
+  // sum(volley_requests_total{region="us",node_id=""})
   const std::string global_q = "sum(volley_requests_total%7Bregion%3D%22%22%7D)";
-  const std::string us_q = "sum(volley_requests_total%7Bregion%3D%22us%22%7D)";
+  const std::string us_q = "sum(volley_requests_total%7Bregion%3D%22us%22%2Cnode_id%3D%22%22%7D)";
+  // sum(volley_requests_total{node_id!=""}): the nodes' own views, each node once
+  const std::string nodes_q = "sum(volley_requests_total%7Bnode_id!%3D%22%22%7D)";
   EXPECT_TRUE(PollUntil([&] { return query(global_q) == double(s0 + s1 + s2); },
                         milliseconds(30'000), milliseconds(200)))
       << prometheus->Stderr();
   EXPECT_EQ(query(us_q), double(s2));
+  // The followers' own views (the leader serves the merged one): their targets' counts.
+  double followers = 0;
+  for (size_t i = 0; i < 3; ++i) followers += i == leader ? 0 : double(*Served(i));
+  EXPECT_TRUE(PollUntil([&] { return query(nodes_q) == followers; }, milliseconds(10'000),
+                        milliseconds(200)));
   prometheus.reset();
   // GET /cluster/live on a follower answers the leader's merged view.
   auto live = Call((*c_)[leader == 0 ? 1 : 0], "GET", "/cluster/live");
@@ -288,11 +325,12 @@ TEST_F(ClusterMetrics, AStoppedFollowerIsDegradedTheRunGoesOnAndItCountsAgainOnc
   size_t leader = StartAll();
   const size_t f = leader == 0 ? 1 : 0;
   const std::string node = (*c_)[f].name;
-  const std::string id = Submit(leader, "  duration: 120s\n  workers: 3\n  maxRequests: 4500\n");
+  const std::string id = Submit(leader, "  duration: 120s\n  workers: 3\n  maxRequests: 6000\n");
   ASSERT_FALSE(id.empty());
-  WaitMetrics(
+  auto reporting = WaitMetrics(
       leader, [&](const auto& s) { return Sum(s, "volley_cluster_nodes_reporting", "") == 3.0; },
       milliseconds(30'000));
+  ASSERT_EQ(Sum(reporting, "volley_cluster_nodes_reporting", ""), 3.0) << Scrape(leader);
   ASSERT_TRUE((*c_)[f].process->Signal(SIGSTOP));
   auto samples = WaitMetrics(
       leader,
@@ -325,7 +363,7 @@ TEST_F(ClusterMetrics, AStoppedFollowerIsDegradedTheRunGoesOnAndItCountsAgainOnc
   EXPECT_GT(degraded_s, 0.0) << Scrape(leader);
   ASSERT_TRUE(WaitEnded(leader, id, milliseconds(120'000))) << c_->Diagnostics();
   const uint64_t total = Served(0).value_or(0) + Served(1).value_or(0) + Served(2).value_or(0);
-  EXPECT_EQ(total, 4500u);
+  EXPECT_EQ(total, 6000u);
   samples = WaitMetrics(
       leader, [&](const auto& s) { return Sum(s, kRequests, "") == double(total); },
       milliseconds(20'000));
@@ -407,6 +445,7 @@ TEST(ClusterMetricsScale, TwentyNodesFinishWithExactTotals) {
   }
   auto leader = c.WaitForAgreement(all, milliseconds(120'000));
   ASSERT_TRUE(leader) << c.Diagnostics();
+  ASSERT_TRUE(AllInTouch(c, *leader, 20)) << c.Diagnostics();
   const std::string plan =
       "version: \"1.0\"\nconfig:\n  baseUrl: \"http://127.0.0.1:" + std::to_string(port) +
       "\"\n  duration: 120s\n  workers: 20\n  maxRequests: 2000\n"

@@ -60,7 +60,8 @@ class LeaderMetrics {
   // `self`'s newest batch.
   std::vector<std::string> DueCheckpoints(const std::string& self, Nanos now);
 
-  // Raft snapshot state: the newest applied checkpoint per (run, node), and its restore.
+  // Raft snapshot state: the newest applied checkpoint per (run, node) of the 8 newest
+  // runs (older runs' checkpoints are dropped when a ninth begins), and its restore.
   std::string State() const;
   Result<void> Restore(std::string_view state, Nanos now);
 
