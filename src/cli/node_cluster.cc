@@ -16,12 +16,14 @@ Result<std::optional<cluster::ClusterOptions>> NodeClusterOptions() {
   if (!*enabled) return std::optional<cluster::ClusterOptions>();
   auto options = cluster::ClusterOptionsFromEnv(env);
   auto run = ClusterRunDefaultsFromEnv(env);
-  if (!options || !run) {  // every problem at once, ValidateClusterOptions's too
+  if (!options && !run) {  // every problem at once, ValidateClusterOptions's too
     Problems problems;
-    if (!options) problems.AddAll(options.error());
-    if (!run) problems.AddAll(run.error());
+    problems.AddAll(options.error());
+    problems.AddAll(run.error());
     return tl::unexpected(problems.ToError());
   }
+  if (!options) return tl::unexpected(options.error());
+  if (!run) return tl::unexpected(run.error());
   return std::optional<cluster::ClusterOptions>(std::move(*options));
 }
 
