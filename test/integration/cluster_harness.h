@@ -135,11 +135,34 @@ class ClusterHarness {
     return j;
   }
 
+  // Whether `leader`'s /health/cluster knows every other member of `live` by node id and
+  // heard from it within the last second: a plan submitted then takes all of them part
+  // (the coordinator chooses the members it is in touch with).
+  bool InTouch(size_t leader, const std::vector<size_t>& live) {
+    auto h = Health(leader);
+    if (!h) return false;
+    for (size_t i : live) {
+      if (i == leader) continue;
+      bool found = false;
+      for (const char* list : {"voters", "standbys"}) {
+        for (const auto& m : (*h)[list]) {
+          if (m.value("node_id", "") == members_[i].name && m["last_contact_ms"].is_number() &&
+              m["last_contact_ms"].get<int64_t>() < 1000) {
+            found = true;
+          }
+        }
+      }
+      if (!found) return false;
+    }
+    return true;
+  }
+
   // Waits until exactly one of `live` reports "leader", every one of them answers, reports
-  // the same leader_id and term and cluster_ready; returns the leader's index.
+  // the same leader_id and term and cluster_ready, and the leader is in touch with every
+  // one of them (InTouch); returns the leader's index.
   std::optional<size_t> WaitForAgreement(const std::vector<size_t>& live, milliseconds timeout) {
     std::optional<size_t> leader;
-    PollUntil(
+    const bool agreed = PollUntil(
         [&] {
           leader.reset();
           std::optional<json> first;
@@ -157,10 +180,10 @@ class ClusterHarness {
               return false;
             }
           }
-          return leader.has_value();
+          return leader.has_value() && InTouch(*leader, live);
         },
         timeout, milliseconds(10));
-    return leader;
+    return agreed ? leader : std::nullopt;
   }
 
   std::string Diagnostics() {

@@ -74,27 +74,12 @@ double Sum(const std::vector<Sample>& samples, const std::string& name, const st
   return total;
 }
 
-// Waits until the leader knows every one of the `n` members by node id and heard from
-// each lately, so that a plan submitted next takes every member part.
+// Waits until the leader is in touch with every one of the `n` members (the harness's
+// InTouch), so that a plan submitted next takes every member part.
 bool AllInTouch(ClusterHarness& c, size_t leader, size_t n) {
-  return PollUntil(
-      [&] {
-        auto h = c.Health(leader);
-        if (!h) return false;
-        size_t in_touch = 0;
-        for (const char* list : {"voters", "standbys"}) {
-          for (const auto& m : (*h)[list]) {
-            const std::string id = m.value("node_id", "");
-            if (id.empty()) continue;
-            if (id == c[leader].name ||
-                (m["last_contact_ms"].is_number() && m["last_contact_ms"].get<int64_t>() < 1000)) {
-              ++in_touch;
-            }
-          }
-        }
-        return in_touch == n;
-      },
-      milliseconds(60'000), milliseconds(50));
+  std::vector<size_t> all(n);
+  for (size_t i = 0; i < n; ++i) all[i] = i;
+  return PollUntil([&] { return c.InTouch(leader, all); }, milliseconds(60'000), milliseconds(50));
 }
 
 struct Reply {
