@@ -272,7 +272,10 @@ void PlanReader::Scenarios(const YAML::Node& s, const std::string& base_dir, Tes
         DataFile data;
         if (const YAML::Node p = d["path"]) {
           if (auto text = Text(p, at + ".path")) {
-            data.path = (*text)[0] == '/' ? *text : base_dir + *text;
+            if (text->empty()) Problem(p, at + ".path", "must not be empty");
+            const bool absolute = !text->empty() && (*text)[0] == '/';
+            data.path = absolute ? *text : base_dir + *text;
+            if (!absolute && !base_dir.empty()) data.fallback_path = *text;
             if (text->size() > 5 && EqualsIgnoreCase(text->substr(text->size() - 5), ".json")) {
               data.format = DataFile::Format::kJson;
             }

@@ -90,9 +90,13 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
     sc.retry_delay = spec.retry_delay;
     // Variables this scenario can set: data-file columns and extractions.
     std::vector<scenario::VarId> defined;
+    // A data file that cannot be read leaves its columns unknown: the references to them
+    // are not reported again as variables nothing sets.
+    bool columns_unknown = false;
     if (spec.data) {
       sc.data_path = spec.data->path;
       auto data = scenario::LoadDataFile(*spec.data);
+      columns_unknown = !data;
       if (Check(problems, data, spec.origin, "dataFile: ")) {
         if (data->rows.empty()) {
           problems.Add(spec.origin, "dataFile: " + spec.data->path + " has no rows");
@@ -133,7 +137,7 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
       sc.steps.push_back(std::move(st));
     }
     // A reference nothing in the scenario can set is a mistake known in advance.
-    for (size_t i = 0; i < sc.steps.size(); ++i) {
+    for (size_t i = 0; i < sc.steps.size() && !columns_unknown; ++i) {
       const CompiledStep& st = sc.steps[i];
       std::vector<scenario::VarId> used = st.path.variable_ids();
       for (scenario::VarId id : st.query.variable_ids()) used.push_back(id);

@@ -74,9 +74,13 @@ struct DataFile {
   // sequential: each row once, in order, across all users; a user that finds none left
   //   stops. cycle: in order, starting again after the last. random: uniformly at random.
   enum class Strategy : uint8_t { kSequential, kRandom, kCycle };
-  std::string path;  // resolved against the plan file's directory
+  // Resolved against the plan file's directory. A relative path the plan gives is looked
+  // up there first, then from the working directory (`fallback_path`, as written; empty
+  // for absolute paths or when both are the same).
+  std::string path;
   Format format = Format::kCsv;
   Strategy strategy = Strategy::kSequential;
+  std::string fallback_path;
 };
 
 struct Scenario {
