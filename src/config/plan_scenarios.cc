@@ -3,6 +3,7 @@
 
 #include "plan_reader.h"
 #include "volley/common/strings.h"
+#include "volley/config/values.h"
 
 namespace volley::config {
 namespace {
@@ -58,7 +59,7 @@ class StepReader {
   void Request(const YAML::Node& req, const std::string& base_path, Step& step) {
     const std::string path = path_ + ".request";
     if (!r_.IsMap(req, path)) return;
-    r_.CheckKeys(req, path, {"method", "path", "queryParams", "headers", "body"});
+    r_.CheckKeys(req, path, {"method", "path", "queryParams", "headers", "body", "bodySize"});
     if (const YAML::Node m = req["method"]) {
       if (auto text = r_.Text(m, path + ".method")) {
         step.method = ToUpper(*text);
@@ -83,6 +84,38 @@ class StepReader {
       } else if (auto text = TemplateText(b, path + ".body")) {
         step.body = *text;
       }
+    }
+    if (const YAML::Node b = req["bodySize"]) {
+      if (req["body"]) {
+        r_.Problem(b, path + ".bodySize", "body and bodySize exclude each other: give one");
+      } else if (auto text = r_.Text(b, path + ".bodySize")) {
+        auto size = ParseBodySize(*text);
+        size ? void(step.body_size = *size)
+             : r_.Problem(b, path + ".bodySize", size.error().message);
+      }
+    }
+  }
+
+  void Cache(const YAML::Node& c, Step& step) {
+    const std::string path = path_ + ".cache";
+    if (!r_.IsMap(c, path)) return;
+    r_.CheckKeys(c, path, {"ttl"});
+    if (!c["ttl"]) {
+      r_.Problem(c, path + ".ttl", "required: how long the extracted values stay fresh, e.g. 5m");
+      return;
+    }
+    if (auto text = r_.Text(c["ttl"], path + ".ttl")) {
+      auto d = ParseDuration(*text);
+      if (!d) {
+        r_.Problem(c["ttl"], path + ".ttl", d.error().message);
+      } else if (d->count() <= 0) {
+        r_.Problem(c["ttl"], path + ".ttl", "must be > 0");
+      } else {
+        step.cache_ttl = *d;
+      }
+    }
+    if (step.extract.empty()) {
+      r_.Problem(c, path, "caches the step's extracted variables, but the step extracts none");
     }
   }
 
@@ -331,7 +364,7 @@ void PlanReader::Scenarios(const YAML::Node& s, const std::string& base_dir, Tes
       const YAML::Node st = steps[j];
       const std::string at = Index(path + ".steps", j);
       if (!IsMap(st, at)) continue;
-      CheckKeys(st, at, {"name", "request", "extract", "assertions", "thinkTime"});
+      CheckKeys(st, at, {"name", "request", "extract", "assertions", "thinkTime", "cache"});
       Step step;
       step.origin = Origin(st, at);
       if (const YAML::Node n = st["name"]) {
@@ -347,6 +380,7 @@ void PlanReader::Scenarios(const YAML::Node& s, const std::string& base_dir, Tes
       if (const YAML::Node e = st["extract"]) reader.Extract(e, step);
       if (const YAML::Node a = st["assertions"]) reader.Assertions(a, step);
       if (const YAML::Node t = st["thinkTime"]) reader.Think(t, step);
+      if (const YAML::Node c = st["cache"]) reader.Cache(c, step);
       scenario.steps.push_back(std::move(step));
     }
     plan.scenarios.push_back(std::move(scenario));

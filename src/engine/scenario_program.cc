@@ -1,6 +1,7 @@
 #include "scenario_program.h"
 
 #include <algorithm>
+#include <random>
 
 #include "connection.h"
 #include "volley/common/problems.h"
@@ -27,6 +28,7 @@ void CompileRequest(const config::TestPlan& plan, const config::Step& step,
   out.name = step.name;
   out.method = step.method;
   out.head = step.method == "HEAD";
+  out.body_size = step.body_size;
   out.send_length = step.method == "POST" || step.method == "PUT" || step.method == "PATCH";
   if (auto t = scenario::Template::Compile(step.path, table); Check(problems, t, at, "path: ")) {
     out.path = std::move(*t);
@@ -82,6 +84,7 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
   scenario::VariableTable& table = program->variables;
   Problems problems;
   std::vector<double> weights;
+  size_t cache_slots = 0;
   for (const config::Scenario& spec : plan.scenarios) {
     CompiledScenario sc;
     sc.name = spec.name;
@@ -134,6 +137,11 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
         }
       }
       st.think = step.think;
+      if (step.cache_ttl.count() > 0) {
+        st.cache_slot = static_cast<int>(cache_slots++);
+        st.cache_ttl = step.cache_ttl;
+        for (const scenario::Extractor& x : st.extract) st.cache_vars.push_back(x.variable());
+      }
       sc.steps.push_back(std::move(st));
     }
     // A reference nothing in the scenario can set is a mistake known in advance.
@@ -157,6 +165,17 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
     program->scenarios.push_back(std::move(sc));
   }
   if (!problems.empty()) return tl::unexpected(problems.ToError());
+  uint64_t largest = 0;
+  for (const config::Scenario& spec : plan.scenarios) {
+    for (const config::Step& step : spec.steps) largest = std::max(largest, step.body_size);
+  }
+  if (largest > 0) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::mt19937_64 rng(std::random_device{}());
+    program->random_body.resize(largest);
+    for (char& ch : program->random_body) ch = kAlphabet[rng() % (sizeof kAlphabet - 1)];
+  }
   auto picker = scenario::WeightedPicker::Create(weights);
   if (!picker)
     return MakeError(ErrorCode::kInvalidArgument, "scenarios: " + picker.error().message);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "scenario/cookie_jar.h"
+#include "scenario/step_cache.h"
 #include "scenario/variables.h"
 #include "scenario_program.h"
 #include "volley/common/event_loop.h"
@@ -33,7 +34,8 @@ struct VirtualUser final : Timer {
   // The user keeps its variables and cookies from one iteration to the next.
   scenario::Variables vars;
   scenario::CookieJar cookies;
-  size_t scenario = 0;  // index into ScenarioProgram::scenarios
+  scenario::StepCache cache;  // `cache: {ttl}` steps' extracted values
+  size_t scenario = 0;        // index into ScenarioProgram::scenarios
   size_t step = 0;
   int attempt = 0;  // retries of the current step so far
   bool iteration_ok = true;
@@ -49,6 +51,7 @@ struct VirtualUser final : Timer {
 struct StepMetrics {
   metrics::Counter* ok = nullptr;
   metrics::Counter* failed = nullptr;
+  metrics::Counter* cache_hits = nullptr;  // status="success", cache="hit"; cached steps only
   metrics::Counter* assertions_passed = nullptr;
   metrics::Counter* assertions_failed = nullptr;
   metrics::Histogram* duration = nullptr;

@@ -41,6 +41,10 @@ void Worker::BindScenarioMetrics() {
       sm.ok = shard_.GetCounter(SeriesKey(names::kStepsTotal, {s[0], step, {"status", "success"}}));
       sm.failed =
           shard_.GetCounter(SeriesKey(names::kStepsTotal, {s[0], step, {"status", "failure"}}));
+      if (st.cache_slot >= 0) {
+        sm.cache_hits = shard_.GetCounter(SeriesKey(
+            names::kStepsTotal, {s[0], step, {"status", "success"}, {names::kCacheLabel, "hit"}}));
+      }
       sm.assertions_passed =
           shard_.GetCounter(SeriesKey(names::kAssertions, {s[0], step, {"result", "passed"}}));
       sm.assertions_failed =
@@ -100,6 +104,20 @@ void Worker::StartScenarioIteration(Connection& c, Nanos intended) {
 
 void Worker::SendStep(Connection& c, VirtualUser& u, Nanos intended) {
   u.intended = intended;
+  {
+    const CompiledStep& st = shared_.program->scenarios[u.scenario].steps[u.step];
+    if (st.cache_slot >= 0 &&
+        u.cache.Restore(static_cast<size_t>(st.cache_slot), loop_.Now(), &u.vars)) {
+      // Fresh cached values: no request. The user goes on from the loop, after the step's
+      // think time (never recursively: every step of an iteration may hit).
+      scenario_metrics_[u.scenario].steps[u.step].cache_hits->value += 1;
+      u.attempt = -1;
+      u.phase = VirtualUser::Phase::kSleeping;
+      const Nanos pause = st.think.none() ? Nanos(0) : scenario::SampleThinkTime(st.think, rng_);
+      loop_.Arm(&u, loop_.Now() + pause);
+      return;
+    }
+  }
   if (!c.idle()) {
     u.phase = VirtualUser::Phase::kWaiting;  // OnReady sends it
     return;
@@ -146,18 +164,20 @@ void Worker::SendStep(Connection& c, VirtualUser& u, Nanos intended) {
       out += "\r\n";
     }
   }
-  if (st.send_length || !body_buffer_.empty()) {
+  // A bodySize body is a view of the program's shared random block, written after the head.
+  const std::string_view tail(shared_.program->random_body.data(), st.body_size);
+  if (st.send_length || !body_buffer_.empty() || !tail.empty()) {
     out += "Content-Length: ";
-    out += std::to_string(body_buffer_.size());
+    out += std::to_string(tail.empty() ? body_buffer_.size() : tail.size());
     out += "\r\n";
   }
   out += "\r\n";
-  out += body_buffer_;
+  if (tail.empty()) out += body_buffer_;
   c.set_request_timeout(sc.timeout);
   c.set_capture(true, st.needs_body ? kMaxBodyCapture : 0);
   u.phase = VirtualUser::Phase::kOnWire;
   c.tag = intended;
-  c.Send(out, st.head, st.replayable);
+  c.Send(out, st.head, st.replayable, tail);
 }
 
 void Worker::OnScenarioResponse(Connection& c, const ResponseParser& response) {
@@ -205,6 +225,10 @@ void Worker::OnScenarioResponse(Connection& c, const ResponseParser& response) {
       m.assertions_failed->value += 1;
       ok = false;
     }
+  }
+  if (ok && st.cache_slot >= 0) {
+    u.cache.Store(static_cast<size_t>(st.cache_slot), st.cache_vars, u.vars, loop_.Now(),
+                  st.cache_ttl);
   }
   c.tag = Nanos(0);
   AfterStep(c, u, ok, code >= 500);

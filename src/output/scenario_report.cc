@@ -52,6 +52,8 @@ void AddStepSeries(StepAcc& st, const metrics::SeriesKey& key, const metrics::Me
   if (key.name == names::kStepsTotal) {
     st.s.count += n;
     if (status && *status == "failure") st.s.failed += n;
+    const std::string* cache = FindLabel(key, names::kCacheLabel);
+    if (cache && *cache == "hit") st.s.cache_hits += n;
   } else if (key.name == names::kStepStatusCodes) {
     const std::string* code = FindLabel(key, names::kStatusLabel);
     if (code && n > 0) st.s.status_codes[*code] += n;
@@ -249,14 +251,22 @@ void AppendScenarioReport(std::string& out, const std::vector<ScenarioSummary>& 
       TableRow(out, "(requests)", width, sc.requests, sc.rps, "-", sc.request_latency);
     }
     for (const StepSummary& st : sc.steps) {
-      if (st.status_codes.empty() && st.assertions_passed + st.assertions_failed == 0) continue;
-      out += "    " + st.name + ":";
-      if (!st.status_codes.empty()) out += " status " + Codes(st.status_codes);
-      if (st.assertions_passed + st.assertions_failed > 0) {
-        out += std::string(st.status_codes.empty() ? "" : ";") + " assertions " +
-               FormatCount(st.assertions_passed) + " passed, " + FormatCount(st.assertions_failed) +
-               " failed";
+      if (st.status_codes.empty() && st.assertions_passed + st.assertions_failed == 0 &&
+          st.cache_hits == 0) {
+        continue;
       }
+      out += "    " + st.name + ":";
+      std::string sep;
+      if (!st.status_codes.empty()) {
+        out += " status " + Codes(st.status_codes);
+        sep = ";";
+      }
+      if (st.assertions_passed + st.assertions_failed > 0) {
+        out += sep + " assertions " + FormatCount(st.assertions_passed) + " passed, " +
+               FormatCount(st.assertions_failed) + " failed";
+        sep = ";";
+      }
+      if (st.cache_hits > 0) out += sep + " cache hits " + FormatCount(st.cache_hits);
       out += "\n";
     }
   }
@@ -296,6 +306,7 @@ nlohmann::json ScenariosJson(const std::vector<ScenarioSummary>& scenarios) {
            {"count", st.count},
            {"rps", st.rps},
            {"errors", st.failed},
+           {"cache_hits", st.cache_hits},
            {"assertions", {{"passed", st.assertions_passed}, {"failed", st.assertions_failed}}},
            {"status_codes", st.status_codes},
            {"latency_ms", LatencyJson(st.latency)}});

@@ -64,9 +64,16 @@ struct Step {
   std::vector<KeyValue> query;    // appended to the path as ?k=v&..., values URL-encoded
   std::vector<KeyValue> headers;  // over the plan's custom headers (same name replaces)
   std::string body;
+  // `bodySize`: instead of `body`, this many bytes of random letters and digits (the same
+  // bytes for every request of the run, from one buffer shared by every connection).
+  uint64_t body_size = 0;
   std::vector<Extraction> extract;
   std::vector<Assertion> assertions;
   ThinkTime think;
+  // `cache: {ttl}`: per virtual user, once the step has succeeded its extracted variables
+  // are kept for this long; while they are fresh the step is skipped (a cache hit). 0 = no
+  // cache.
+  Nanos cache_ttl{0};
 };
 
 struct DataFile {
