@@ -73,7 +73,13 @@ class StepReader {
     }
     std::string target = base_path == "/" ? "" : base_path;
     if (const YAML::Node p = req["path"]) {
-      if (auto text = TemplateText(p, path + ".path")) target += *text;
+      if (auto text = TemplateText(p, path + ".path")) {
+        if (StartsWithIgnoreCase(*text, "http://") || StartsWithIgnoreCase(*text, "https://")) {
+          target = FullUrl(p, path + ".path", *text, step);
+        } else {
+          target += *text;
+        }
+      }
     }
     step.path = target.empty() || target[0] != '/' ? "/" + target : target;
     if (const YAML::Node q = req["queryParams"]) step.query = Pairs(q, path + ".queryParams");
@@ -117,6 +123,27 @@ class StepReader {
     if (step.extract.empty()) {
       r_.Problem(c, path, "caches the step's extracted variables, but the step extracts none");
     }
+  }
+
+  // A full-URL path: the origin goes to step.origin_url; returns the path and query. The
+  // origin is fixed when the plan loads, so it may not use variables.
+  std::string FullUrl(const YAML::Node& n, const std::string& path, const std::string& text,
+                      Step& step) {
+    const size_t authority = text.find("://") + 3;
+    const size_t slash = std::min(text.find_first_of("/?", authority), text.size());
+    const std::string origin = text.substr(0, slash);
+    if (origin.find("${") != std::string::npos) {
+      r_.Problem(n, path,
+                 "the host of a full URL cannot use variables (only its path and query can)");
+      return "/";
+    }
+    auto url = ParseUrl(origin);
+    if (!url) {
+      r_.Problem(n, path, url.error().message);
+      return "/";
+    }
+    step.origin_url = *url;
+    return text.substr(slash);
   }
 
   void Extract(const YAML::Node& list, Step& step) {

@@ -76,5 +76,39 @@ scenarios:
   }
 }
 
+TEST(PlanSeedKeys, FullUrlStepPathsKeepTheirOrigin) {
+  auto plan = ParsePlanYaml(R"(version: "1.0"
+config: {baseUrl: "http://127.0.0.1:1/api", duration: 10s}
+scenarios:
+  - steps:
+      - request: {path: /login}
+      - request: {path: "HTTPS://auth.example:8443/token/${id}?a=b"}
+      - request: {path: "http://other"}
+)",
+                            "p.yaml");
+  ASSERT_TRUE(plan) << plan.error().message;
+  const auto& steps = plan->scenarios[0].steps;
+  EXPECT_FALSE(steps[0].origin_url);
+  EXPECT_EQ(steps[0].path, "/api/login");
+  ASSERT_TRUE(steps[1].origin_url);
+  EXPECT_EQ(steps[1].origin_url->Origin(), "https://auth.example:8443");
+  EXPECT_EQ(steps[1].path, "/token/${id}?a=b");
+  ASSERT_TRUE(steps[2].origin_url);
+  EXPECT_EQ(steps[2].origin_url->Origin(), "http://other");
+  EXPECT_EQ(steps[2].path, "/");
+  const std::string m = Problems(R"(version: "1.0"
+config: {baseUrl: "http://127.0.0.1:1", duration: 10s}
+scenarios:
+  - steps:
+      - request: {path: "http://${host}/x"}
+      - request: {path: "https://"}
+)");
+  EXPECT_NE(m.find("p.yaml:5:25: scenarios[0].steps[0].request.path: the host of a full URL "
+                   "cannot use variables"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("p.yaml:6:25: scenarios[0].steps[1].request.path: "), std::string::npos) << m;
+}
+
 }  // namespace
 }  // namespace volley::config

@@ -22,9 +22,24 @@ bool Named(const std::vector<config::KeyValue>& headers, std::string_view name) 
                      [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
 }
 
+// The index of `url`'s origin in `hosts`, added if new.
+size_t HostIndex(std::vector<Url>& hosts, const Url& url) {
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    if (hosts[i].scheme == url.scheme && EqualsIgnoreCase(hosts[i].host, url.host) &&
+        hosts[i].port == url.port) {
+      return i;
+    }
+  }
+  hosts.push_back(url);
+  hosts.back().path = "/";
+  return hosts.size() - 1;
+}
+
 void CompileRequest(const config::TestPlan& plan, const config::Step& step,
-                    scenario::VariableTable& table, CompiledStep& out, Problems& problems) {
+                    scenario::VariableTable& table, std::vector<Url>& hosts, CompiledStep& out,
+                    Problems& problems) {
   const std::string& at = step.origin;
+  out.host = step.origin_url ? HostIndex(hosts, *step.origin_url) : 0;
   out.name = step.name;
   out.method = step.method;
   out.head = step.method == "HEAD";
@@ -42,7 +57,7 @@ void CompileRequest(const config::TestPlan& plan, const config::Step& step,
   // The plan's headers, unless the step sets the same name; then the step's.
   std::vector<config::KeyValue> headers;
   if (!Named(plan.custom_headers, "Host") && !Named(step.headers, "Host")) {
-    headers.emplace_back("Host", plan.target.HostHeader());
+    headers.emplace_back("Host", hosts[out.host].HostHeader());
   }
   if (!Named(plan.custom_headers, "User-Agent") && !Named(step.headers, "User-Agent")) {
     headers.emplace_back("User-Agent", "volley/0.1");
@@ -85,6 +100,8 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
   Problems problems;
   std::vector<double> weights;
   size_t cache_slots = 0;
+  program->hosts.push_back(plan.target);
+  program->hosts.back().path = "/";
   for (const config::Scenario& spec : plan.scenarios) {
     CompiledScenario sc;
     sc.name = spec.name;
@@ -116,7 +133,7 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
     }
     for (const config::Step& step : spec.steps) {
       CompiledStep st;
-      CompileRequest(plan, step, table, st, problems);
+      CompileRequest(plan, step, table, program->hosts, st, problems);
       for (size_t i = 0; i < step.extract.size(); ++i) {
         auto x = scenario::Extractor::Compile(step.extract[i], table);
         if (Check(problems, x, step.origin, "extract[" + std::to_string(i) + "]: ")) {

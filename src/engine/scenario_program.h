@@ -34,6 +34,7 @@ struct CompiledStep {
   // and User-Agent unless given.
   std::vector<std::pair<std::string, scenario::Template>> headers;
   scenario::Template body;
+  size_t host = 0;           // index into ScenarioProgram::hosts
   uint64_t body_size = 0;    // bodySize: a view of ScenarioProgram::random_body is the body
   bool send_length = false;  // Content-Length even when the body is empty (POST/PUT/PATCH)
   bool replayable = false;   // may be sent again after a stale connection (Connection::Send)
@@ -63,6 +64,9 @@ struct ScenarioProgram {
   scenario::VariableTable variables;
   std::vector<CompiledScenario> scenarios;
   scenario::WeightedPicker picker;
+  // Where steps go: [0] the plan's base URL, then the other origin of each full-URL step,
+  // in plan order, once each (CompiledStep::host indexes it).
+  std::vector<Url> hosts;
   // Random letters and digits, as long as the largest bodySize of the plan: the bodies of
   // such steps are views of it, shared by every connection (never copied per request).
   std::string random_body;

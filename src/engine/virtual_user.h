@@ -29,7 +29,10 @@ struct VirtualUser final : Timer {
   };
 
   Worker* worker = nullptr;
-  Connection* connection = nullptr;
+  Connection* connection = nullptr;  // the plan's base URL; the user's place in the pool
+  // Its connection to each host of ScenarioProgram::hosts ([0] is `connection`); those of
+  // other hosts connect when a step needs them and stay out of the pool.
+  std::vector<Connection*> hosts;
   Phase phase = Phase::kIdle;
   // The user keeps its variables and cookies from one iteration to the next.
   scenario::Variables vars;
@@ -59,7 +62,9 @@ struct StepMetrics {
 };
 
 struct ScenarioMetrics {
-  metrics::Counter* requests = nullptr;
+  // scenario_requests_total by host (ScenarioProgram::hosts); a `host` label only when
+  // the plan has more than one.
+  std::vector<metrics::Counter*> requests;
   metrics::Counter* succeeded = nullptr;
   metrics::Counter* failed = nullptr;
   metrics::Counter* exhausted = nullptr;

@@ -28,7 +28,13 @@ void Worker::BindScenarioMetrics() {
   for (const CompiledScenario& sc : p.scenarios) {
     const metrics::Labels s{{names::kScenarioLabel, sc.name}};
     ScenarioMetrics m;
-    m.requests = shard_.GetCounter(SeriesKey(names::kScenarioRequests, s));
+    for (const Url& host : p.hosts) {
+      m.requests.push_back(
+          p.hosts.size() == 1
+              ? shard_.GetCounter(SeriesKey(names::kScenarioRequests, s))
+              : shard_.GetCounter(SeriesKey(names::kScenarioRequests,
+                                            {s[0], {names::kHostLabel, host.HostHeader()}})));
+    }
     m.succeeded =
         shard_.GetCounter(SeriesKey(names::kScenarioExecutions, {s[0], {"status", "success"}}));
     m.failed =
@@ -65,7 +71,26 @@ bool Worker::AwaitsReconnect(const Connection& c) {
 }
 
 bool Worker::UserNeedsConnection(const Connection& c) const {
-  return !users_.empty() && users_[c.id()]->phase != VirtualUser::Phase::kIdle;
+  return !users_.empty() && UserOf(c).phase != VirtualUser::Phase::kIdle;
+}
+
+VirtualUser& Worker::UserOf(const Connection& c) const {
+  if (!IsSide(c)) return *users_[c.id()];
+  return *users_[(c.id() - static_cast<uint32_t>(share_.connections)) / side_per_user_];
+}
+
+Connection& Worker::StepConnection(const VirtualUser& u) const {
+  return *u.hosts[shared_.program->scenarios[u.scenario].steps[u.step].host];
+}
+
+bool Worker::WaitsOn(const Connection& c) const {
+  const VirtualUser& u = UserOf(c);
+  return u.phase == VirtualUser::Phase::kWaiting && &StepConnection(u) == &c;
+}
+
+metrics::Counter* Worker::RequestCounter(const VirtualUser& u) {
+  const CompiledStep& st = shared_.program->scenarios[u.scenario].steps[u.step];
+  return scenario_metrics_[u.scenario].requests[st.host];
 }
 
 void Worker::StartScenarioIteration(Connection& c, Nanos intended) {
@@ -99,10 +124,10 @@ void Worker::StartScenarioIteration(Connection& c, Nanos intended) {
   u.attempt = 0;
   u.iteration_ok = true;
   u.iteration_start = intended;
-  SendStep(c, u, intended);
+  SendStep(u, intended);
 }
 
-void Worker::SendStep(Connection& c, VirtualUser& u, Nanos intended) {
+void Worker::SendStep(VirtualUser& u, Nanos intended) {
   u.intended = intended;
   {
     const CompiledStep& st = shared_.program->scenarios[u.scenario].steps[u.step];
@@ -118,8 +143,10 @@ void Worker::SendStep(Connection& c, VirtualUser& u, Nanos intended) {
       return;
     }
   }
+  Connection& c = StepConnection(u);
   if (!c.idle()) {
     u.phase = VirtualUser::Phase::kWaiting;  // OnReady sends it
+    if (IsSide(c) && AwaitsReconnect(c)) Reconnect(c);
     return;
   }
   const CompiledScenario& sc = shared_.program->scenarios[u.scenario];
@@ -181,13 +208,13 @@ void Worker::SendStep(Connection& c, VirtualUser& u, Nanos intended) {
 }
 
 void Worker::OnScenarioResponse(Connection& c, const ResponseParser& response) {
-  VirtualUser& u = *users_[c.id()];
+  VirtualUser& u = UserOf(c);
   const CompiledScenario& sc = shared_.program->scenarios[u.scenario];
   const CompiledStep& st = sc.steps[u.step];
   ScenarioMetrics& sm = scenario_metrics_[u.scenario];
   StepMetrics& m = sm.steps[u.step];
   const RequestTimings& t = c.timings();
-  sm.requests->value += 1;
+  sm.requests[st.host]->value += 1;
   m.duration->RecordUnits(Micros(t.done - t.send_start));
   const int code = response.status_code();
   metrics::Counter* status = nullptr;
@@ -231,28 +258,28 @@ void Worker::OnScenarioResponse(Connection& c, const ResponseParser& response) {
                   st.cache_ttl);
   }
   c.tag = Nanos(0);
-  AfterStep(c, u, ok, code >= 500);
+  AfterStep(*u.connection, u, ok, code >= 500);
 }
 
 void Worker::OnScenarioFailure(Connection& c, ErrorCategory category, const char* what) {
-  VirtualUser& u = *users_[c.id()];
+  VirtualUser& u = UserOf(c);
   LeavePool(c);
   if (c.tag != Nanos(0)) {  // the step's request failed
     CountFailure(category, what);
     m_.sent->value += static_cast<double>(c.timings().bytes_sent);
     m_.received->value += static_cast<double>(c.timings().bytes_received);
-    scenario_metrics_[u.scenario].requests->value += 1;
+    RequestCounter(u)->value += 1;
     c.tag = Nanos(0);
     if (c.timings().send_start == Nanos(0)) ++connect_failures_[c.id()];
-    AfterStep(c, u, false, true);
+    AfterStep(*u.connection, u, false, true);
   } else {
     ++connect_failures_[c.id()];
-    if (u.phase == VirtualUser::Phase::kWaiting) {
+    if (WaitsOn(c)) {
       // The step was waiting for this connection, which could not (re)connect.
       CountFailure(category, what);
-      scenario_metrics_[u.scenario].requests->value += 1;
-      AfterStep(c, u, false, true);
-    } else if (u.phase == VirtualUser::Phase::kIdle) {
+      RequestCounter(u)->value += 1;
+      AfterStep(*u.connection, u, false, true);
+    } else if (u.phase == VirtualUser::Phase::kIdle && !IsSide(c)) {
       if (!open_ && !stopping_ && budget_ > 0) {
         --budget_;
         CountFailure(category, what);
@@ -305,7 +332,7 @@ void Worker::NextStep(Connection& c, VirtualUser& u) {
   }
   ++u.step;
   u.attempt = 0;
-  SendStep(c, u, loop_.Now());
+  SendStep(u, loop_.Now());
 }
 
 void Worker::OnUserTimer(VirtualUser& u) {
@@ -317,9 +344,11 @@ void Worker::OnUserTimer(VirtualUser& u) {
   if (u.attempt < 0) {
     NextStep(c, u);  // think time over
   } else {
-    SendStep(c, u, loop_.Now());  // retry the same step
+    SendStep(u, loop_.Now());  // retry the same step
   }
-  if (u.phase == VirtualUser::Phase::kWaiting && AwaitsReconnect(c)) Reconnect(c);
+  if (u.phase == VirtualUser::Phase::kWaiting && AwaitsReconnect(StepConnection(u))) {
+    Reconnect(StepConnection(u));
+  }
   MaybeFinish();
 }
 

@@ -80,6 +80,8 @@ void AddSeries(ScenarioAcc& a, const metrics::SeriesKey& key, const metrics::Met
   const uint64_t n = CounterValue(*counter);
   if (key.name == names::kScenarioRequests) {
     a.s.requests += n;
+    if (const std::string* host = FindLabel(key, names::kHostLabel))
+      a.s.requests_by_host[*host] += n;
   } else if (key.name == names::kScenarioExecutions) {
     const std::string* status = FindLabel(key, "status");
     (status && *status == "failure" ? a.s.iterations_failed : a.s.iterations_ok) += n;
@@ -229,6 +231,15 @@ void AppendScenarioReport(std::string& out, const std::vector<ScenarioSummary>& 
                   sc.iteration.count ? FormatLatency(sc.iteration.mean).c_str() : "-",
                   FormatCount(sc.errors).c_str());
     out += buf;
+    if (!sc.requests_by_host.empty()) {
+      out += "    requests by host:";
+      std::string sep = " ";
+      for (const auto& [host, n] : sc.requests_by_host) {
+        out += sep + host + " " + FormatCount(n);
+        sep = ", ";
+      }
+      out += "\n";
+    }
     if (sc.data_exhausted > 0) {
       out += "    " + FormatCount(sc.data_exhausted) +
              " users stopped: the sequential data file ran out of rows\n";
@@ -322,6 +333,7 @@ nlohmann::json ScenariosJson(const std::vector<ScenarioSummary>& scenarios) {
         {"iteration_ms", LatencyJson(sc.iteration)},
         {"steps", std::move(steps)}};
     if (sc.request_latency.count > 0) j["request_latency_ms"] = LatencyJson(sc.request_latency);
+    if (!sc.requests_by_host.empty()) j["requests_by_host"] = sc.requests_by_host;
     list.push_back(std::move(j));
   }
   return list;

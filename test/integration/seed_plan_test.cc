@@ -128,5 +128,89 @@ scenarios:
   }
 }
 
+// The seed project's dual-host flow: a relative step goes to the base URL, a full-URL step to
+// its own host over the user's own connection there; each host gets exactly its steps.
+TEST(SeedPlan, FullUrlStepsGoToTheirHost) {
+  RecordingServer auth, api;
+  auth.On("/base/auth/login", [](const RecordedRequest&, FakeResponse& res) {
+    res.set_content(R"({"token":"jwt"})", "application/json");
+  });
+  api.On("/users/me", [](const RecordedRequest&, FakeResponse& res) { res.body = "me"; });
+  auth.Start();
+  api.Start();
+  const auto plan = Plan(R"(version: "1.0"
+config: {baseUrl: "${AUTH}/base", duration: 30s}
+scenarios:
+  - name: Dual
+    steps:
+      - name: Login
+        request: {method: POST, path: /auth/login, body: x}
+        extract: [{type: jsonPath, name: jwt, jsonPath: "$.token"}]
+      - name: Call
+        request: {path: "${API}/users/me?full=1", headers: {Authorization: "Bearer ${jwt}"},
+                  queryParams: {n: "${jwt}"}}
+      - name: Again
+        request: {path: /auth/login}
+)",
+                         {{"${AUTH}", auth.url()}, {"${API}", api.url()}}, 20, 2);
+  const auto out = fakes::RunEngine(plan, true);
+  auth.Stop();
+  api.Stop();
+  // The base URL's path is joined to relative paths only.
+  EXPECT_EQ(auth.requests_to("/base/auth/login").size(), 40u);
+  EXPECT_EQ(auth.requests().size(), 40u);
+  const auto calls = api.requests_to("/users/me");
+  ASSERT_EQ(calls.size(), 20u);
+  EXPECT_EQ(api.requests().size(), 20u);
+  for (const RecordedRequest& r : calls) {
+    EXPECT_EQ(r.Header("authorization"), "Bearer jwt");
+    EXPECT_EQ(r.Header("host"), "127.0.0.1:" + std::to_string(api.port()));
+    EXPECT_EQ(r.query, "full=1&n=jwt");
+  }
+  const std::string a = "127.0.0.1:" + std::to_string(auth.port());
+  const std::string b = "127.0.0.1:" + std::to_string(api.port());
+  EXPECT_EQ(CounterIn(out.snapshot, names::kScenarioRequests,
+                      {{names::kScenarioLabel, "Dual"}, {names::kHostLabel, a}}),
+            40);
+  EXPECT_EQ(CounterIn(out.snapshot, names::kScenarioRequests,
+                      {{names::kScenarioLabel, "Dual"}, {names::kHostLabel, b}}),
+            20);
+  ASSERT_EQ(out.summary.scenarios.size(), 1u);
+  EXPECT_EQ(out.summary.scenarios[0].requests, 60u);
+  EXPECT_EQ(out.summary.scenarios[0].requests_by_host,
+            (std::map<std::string, uint64_t>{{a, 40}, {b, 20}}));
+  EXPECT_EQ(
+      CounterIn(
+          out.snapshot, names::kStepsTotal,
+          {{names::kScenarioLabel, "Dual"}, {names::kStepLabel, "Call"}, {"status", "success"}}),
+      20);
+}
+
+// A host that refuses connections fails its steps (network errors), not the others'.
+TEST(SeedPlan, AnUnreachableSecondHostFailsOnlyItsSteps) {
+  RecordingServer base;
+  base.Start();
+  const auto plan = Plan(R"(version: "1.0"
+config: {baseUrl: "${BASE}", duration: 30s}
+scenarios:
+  - name: S
+    steps:
+      - {name: A, request: {path: /a}}
+      - {name: B, request: {path: "http://127.0.0.1:1/b"}}
+)",
+                         {{"${BASE}", base.url()}}, 10, 1);
+  const auto out = fakes::RunEngine(plan, true);
+  base.Stop();
+  EXPECT_EQ(base.requests_to("/a").size(), 10u);
+  const metrics::Labels b{{names::kScenarioLabel, "S"}, {names::kStepLabel, "B"}};
+  auto with = [](metrics::Labels l, const char* status) {
+    l.emplace_back("status", status);
+    return l;
+  };
+  EXPECT_EQ(CounterIn(out.snapshot, names::kStepsTotal, with(b, "failure")), 10);
+  EXPECT_EQ(CounterIn(out.snapshot, names::kErrors, {{names::kCategoryLabel, "network_error"}}),
+            10);
+}
+
 }  // namespace
 }  // namespace volley

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "volley/common/clock.h"
+#include "volley/common/url.h"
 
 namespace volley::config {
 
@@ -61,6 +62,9 @@ struct Step {
   std::string origin;
   std::string method = "GET";
   std::string path = "/";
+  // A step whose path is a full http:// or https:// URL goes to that origin (its path is
+  // then `path`, not joined to the base URL's); unset: the plan's base URL.
+  std::optional<Url> origin_url;
   std::vector<KeyValue> query;    // appended to the path as ?k=v&..., values URL-encoded
   std::vector<KeyValue> headers;  // over the plan's custom headers (same name replaces)
   std::string body;

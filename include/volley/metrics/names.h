@@ -42,6 +42,8 @@ inline constexpr const char* kDataExhausted = "scenario_data_exhausted_total";  
 inline constexpr const char* kScenarioLabel = "scenario";
 inline constexpr const char* kStepLabel = "step";
 inline constexpr const char* kCacheLabel = "cache";
+// scenario_requests_total of a plan whose steps go to more than one host: "host:port".
+inline constexpr const char* kHostLabel = "host";
 inline constexpr const char* kStatusLabel = "status_code";
 inline constexpr const char* kCategoryLabel = "category";
 // Error category label values, in the order of engine::ErrorCategory.

@@ -62,7 +62,9 @@ struct StepSummary {
 // One scenario, from the series whose `scenario` label is its name.
 struct ScenarioSummary {
   std::string name;
-  uint64_t requests = 0;                              // scenario_requests_total
+  uint64_t requests = 0;  // scenario_requests_total
+  // Of those, by `host` label: plans with full-URL steps to other hosts; empty otherwise.
+  std::map<std::string, uint64_t> requests_by_host;
   double rps = 0;                                     // requests per second of the run
   uint64_t errors = 0;                                // failed steps, over all its steps
   uint64_t iterations_ok = 0, iterations_failed = 0;  // scenario_executions_total{status}
