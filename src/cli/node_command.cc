@@ -107,6 +107,9 @@ Runner RegisterNode(CLI::App& app) {
         output::ExpositionOptions o = options;
         o.const_labels = {
             {"node_id", identity.node_id}, {"region", identity.region}, {"run_id", node.run_id()}};
+        if (const std::string tenant = node.tenant(); !tenant.empty()) {
+          o.const_labels.emplace_back("tenant", tenant);
+        }
         o.node_state = NodeClusterState(cluster_node());
         return output::RenderPrometheus(node.Cumulative(), o) +
                NodeClusterMetrics(cluster_node(), options.ns);

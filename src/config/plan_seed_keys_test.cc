@@ -110,5 +110,68 @@ scenarios:
   EXPECT_NE(m.find("p.yaml:6:25: scenarios[0].steps[1].request.path: "), std::string::npos) << m;
 }
 
+TEST(PlanSeedKeys, PoolResolveMetadataAndStandby) {
+  auto plan = ParsePlanYaml(R"(version: "1.0"
+metadata: {name: n, tenant: acme, run_id: r-42}
+config:
+  baseUrl: "http://api.example:8080"
+  duration: 10s
+  resolveTargetAddr: "api.example:127.0.0.1:9000"
+  pool: {maxIdlePerHost: 32, idleTimeoutSecs: 30, metricsReuseThresholdMs: 100}
+  customHeaders: "X-A: 1"
+scenarios: [{steps: [{request: {path: /}}]}]
+standby: {workers: 3, rps: 2.5}
+)",
+                            "p.yaml");
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->tenant, "acme");
+  EXPECT_EQ(plan->run_id, "r-42");
+  EXPECT_EQ(plan->resolve_host, "api.example");
+  EXPECT_EQ(plan->resolve_ip, "127.0.0.1");
+  EXPECT_EQ(plan->resolve_port, 9000);
+  EXPECT_TRUE(plan->reuse_connections);
+  ASSERT_TRUE(plan->standby);
+  EXPECT_EQ(plan->standby->workers, 3);
+  EXPECT_EQ(plan->standby->rps, 2.5);
+  for (const char* pool : {"{maxIdlePerHost: 0}", "{idleTimeoutSecs: 0}"}) {
+    auto p = ParsePlanYaml(std::string(R"(version: "1.0"
+config: {baseUrl: "http://127.0.0.1:1", duration: 10s, pool: )") +
+                               pool + "}\nscenarios: [{steps: [{request: {path: /}}]}]\n",
+                           "p.yaml");
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_FALSE(p->reuse_connections) << pool;
+  }
+  auto defaults = ParsePlanYaml(R"(version: "1.0"
+config: {baseUrl: "http://127.0.0.1:1", duration: 10s}
+scenarios: [{steps: [{request: {path: /}}]}]
+standby: {}
+)",
+                                "p.yaml");
+  ASSERT_TRUE(defaults) << defaults.error().message;
+  EXPECT_EQ(defaults->standby->workers, 2);
+  EXPECT_EQ(defaults->standby->rps, 0);
+  const std::string m = Problems(R"(version: "1.0"
+metadata: {tenant: [a]}
+config:
+  baseUrl: "http://127.0.0.1:1"
+  duration: 10s
+  resolveTargetAddr: nowhere
+  pool: {maxIdle: 1, idleTimeoutSecs: -1}
+scenarios: [{steps: [{request: {path: /}}]}]
+standby: {workers: 0, rps: -1, size: 1}
+)");
+  for (const char* want : {
+           "p.yaml:2:20: metadata.tenant: must be a single value",
+           "p.yaml:6:22: config.resolveTargetAddr: invalid override 'nowhere'",
+           "p.yaml:7:10: config.pool.maxIdle: unknown key",
+           "p.yaml:7:39: config.pool.idleTimeoutSecs: must be >= 0, got -1",
+           "p.yaml:9:20: standby.workers: must be >= 1, got 0",
+           "p.yaml:9:28: standby.rps: must be >= 0, got -1",
+           "p.yaml:9:32: standby.size: unknown key",
+       }) {
+    EXPECT_NE(m.find(want), std::string::npos) << "missing: " << want << "\n" << m;
+  }
+}
+
 }  // namespace
 }  // namespace volley::config

@@ -349,7 +349,7 @@ void Connection::DoRead() {
 void Connection::Finish(bool out_of_step, Nanos read_at) {
   // The request timer stays armed (see Send); OnTimer ignores an idle connection.
   timings_.done = read_at != Nanos(0) ? read_at : loop_.RefreshNow();
-  const bool keep = parser_.keep_alive() && !out_of_step;
+  const bool keep = keep_alive_ && parser_.keep_alive() && !out_of_step;
   if (ssl_ && request_fresh_) {
     // TLS 1.3 session tickets arrive after the handshake: take the session again now.
     if (SSL_SESSION* s = SSL_get1_session(ssl_)) {

@@ -104,6 +104,8 @@ class Connection final : public IoHandler, public Timer {
   // responses (see ResponseParser::set_capture). Call between requests.
   void set_request_timeout(Nanos timeout) { request_timeout_ = timeout; }
   void set_capture(bool headers, size_t max_body) { parser_.set_capture(headers, max_body); }
+  // false: closed after every response (a new connection for each request).
+  void set_keep_alive(bool on) { keep_alive_ = on; }
 
   State state() const { return state_; }
   bool idle() const { return state_ == State::kIdle; }
@@ -163,6 +165,7 @@ class Connection final : public IoHandler, public Timer {
   bool fresh_ = false;          // connected, no request sent yet
   bool request_fresh_ = false;  // the current request opened the connection
   bool watching_write_ = false;
+  bool keep_alive_ = true;         // set_keep_alive
   std::string_view pending_;       // request bytes not yet written
   std::string_view pending_tail_;  // then these (Send's tail)
   // The request in flight, kept for a stale-connection retry.

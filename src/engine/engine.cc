@@ -142,6 +142,8 @@ Result<std::unique_ptr<Engine>> Engine::Create(const config::TestPlan& plan) {
   }
   impl->shared.request = SerializeRequest(plan);
   impl->shared.head = plan.request.method == "HEAD";
+  impl->shared.reuse = plan.reuse_connections;
+  impl->shared.hold = plan.hold_connections;
   {
     std::vector<config::Header> headers = plan.custom_headers;
     headers.insert(headers.end(), plan.request.headers.begin(), plan.request.headers.end());

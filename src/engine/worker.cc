@@ -99,6 +99,7 @@ void Worker::Run() {
         shared_.connect_timeout, shared_.request_timeout, static_cast<uint32_t>(i)));
   }
   connect_failures_.assign(connections_.size(), 0);
+  for (auto& c : connections_) c->set_keep_alive(shared_.reuse);
   if (shared_.program) {
     for (auto& c : connections_) {
       auto u = std::make_unique<VirtualUser>();
@@ -116,6 +117,7 @@ void Worker::Run() {
         side_connections_.push_back(std::make_unique<Connection>(
             loop_, *this, shared_.side_endpoints[h], shared_.side_tls[h], read_buffer_.data(),
             read_buffer_.size(), shared_.connect_timeout, shared_.request_timeout, id++));
+        side_connections_.back()->set_keep_alive(shared_.reuse);
         u->hosts.push_back(side_connections_.back().get());
       }
     }
@@ -177,7 +179,7 @@ void Worker::ScheduleNextArrival() {
   next_arrival_time_ = ArrivalAt(next_arrival_);
   if (!next_arrival_time_ || shared_.start + *next_arrival_time_ >= shared_.deadline) {
     next_arrival_time_.reset();
-    BeginStop();  // no more arrivals: drain and end
+    if (!shared_.hold) BeginStop();  // no more arrivals: drain and end
     return;
   }
   loop_.Arm(&pace_timer_, shared_.start + *next_arrival_time_);
@@ -222,7 +224,7 @@ void Worker::OnPace() {
     }
   }
   if (!next_arrival_time_) {
-    BeginStop();
+    if (!shared_.hold) BeginStop();
     return;
   }
   if (!stopping_) loop_.Arm(&pace_timer_, shared_.start + *next_arrival_time_);

@@ -32,6 +32,8 @@ struct RunShared {
   std::string request;  // the serialized request of single-request mode
   bool head = false;
   bool replayable = false;                   // single-request mode: see ReplayableRequest
+  bool reuse = true;                         // keep-alive (TestPlan::reuse_connections)
+  bool hold = false;                         // TestPlan::hold_connections
   const ScenarioProgram* program = nullptr;  // scenario mode when set
   std::optional<RateSchedule> schedule;      // open models only
   config::Segment segment;                   // this node's arrivals of `schedule`

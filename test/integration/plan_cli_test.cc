@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "cli_harness.h"
 #include "fakes/raw_http.h"
@@ -354,6 +355,60 @@ scenarios: [{name: S, steps: [{request: {path: /}}]}]
   node.proc->Signal(SIGTERM);
   EXPECT_TRUE(node.proc->Wait(kQuick).Exited(0)) << node.proc->Diagnostics();
   EXPECT_NE(node.proc->Stdout().find("requests"), std::string::npos);
+}
+
+// Server-side TCP connections in ESTABLISHED state on 127.0.0.1:`port` (/proc/net/tcp).
+int EstablishedTo(uint16_t port) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // header
+  char want[16];
+  std::snprintf(want, sizeof want, "0100007F:%04X", port);
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string slot, local, remote, state;
+    f >> slot >> local >> remote >> state;
+    n += local == want && state == "01";
+  }
+  return n;
+}
+
+// `standby:` on a node: after the test's duration, `workers` connections stay open to the
+// target and, with rps 0, send nothing; /health says standby with those workers.
+TEST(NodeCli, StandbyKeepsConnectionsWarmAfterTheTest) {
+  Target target;
+  ASSERT_TRUE(StartTarget({"--threads", "1"}, &target));
+  Node node;
+  ASSERT_TRUE(StartNode(&node));
+  fakes::LoopbackClient c(node.port);
+  const std::string plan = R"(version: "1.0"
+metadata: {tenant: acme, run_id: warm-1}
+config: {baseUrl: ")" + target.Url() +
+                           R"(", duration: 1s, workers: 1}
+load: {model: rps, target: 20}
+scenarios: [{name: S, steps: [{request: {path: /}}]}]
+standby: {workers: 3, rps: 0}
+)";
+  auto started = c.Post("/config", plan, "application/yaml");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 200) << started->body;
+  EXPECT_EQ(ParseJson(started->body).value("run_id", ""), "warm-1");
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        const json h = Health(c);
+        return h.value("node_state", "") == "standby" && h.value("workers", 0) == 3;
+      },
+      kQuick))
+      << Health(c).dump();
+  // The test's connection closed at its end; the standby's three are open.
+  EXPECT_TRUE(PollUntil([&] { return EstablishedTo(target.port) == 3; }, kQuick))
+      << EstablishedTo(target.port);
+  node.proc->Signal(SIGTERM);
+  EXPECT_TRUE(node.proc->Wait(kQuick).Exited(0)) << node.proc->Diagnostics();
+  json stats;
+  StopTarget(target, &stats);
+  EXPECT_EQ(stats.value("requests", -1), 20) << stats.dump();  // none from the standby
 }
 
 // Issue 17, "no open relay": off loopback without a token the node does not start.

@@ -212,5 +212,30 @@ scenarios:
             10);
 }
 
+// config.pool with maxIdlePerHost: 0: every request on a connection of its own, on both
+// hosts; the connecting phase is measured once per request.
+TEST(SeedPlan, PoolWithoutIdleConnectionsOpensOnePerRequest) {
+  RecordingServer a, b;
+  a.Start();
+  b.Start();
+  const auto plan = Plan(R"(version: "1.0"
+config: {baseUrl: "${A}", duration: 30s, pool: {maxIdlePerHost: 0}}
+scenarios:
+  - name: S
+    steps:
+      - request: {path: /a}
+      - request: {path: "${B}/b"}
+)",
+                         {{"${A}", a.url()}, {"${B}", b.url()}}, 10, 1);
+  const auto out = fakes::RunEngine(plan, true);
+  a.Stop();
+  b.Stop();
+  EXPECT_EQ(a.requests_to("/a").size(), 10u);
+  EXPECT_EQ(b.requests_to("/b").size(), 10u);
+  const auto* connecting = out.snapshot.FindTrend(names::kConnecting, {});
+  ASSERT_NE(connecting, nullptr);
+  EXPECT_EQ(connecting->count(), 20u);
+}
+
 }  // namespace
 }  // namespace volley
