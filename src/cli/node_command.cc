@@ -44,7 +44,9 @@ Runner RegisterNode(CLI::App& app) {
       "error_rate_pct, workers, memory_mb, cpu_pct, time_remaining_secs), POST /config with\n"
       "a YAML plan (starts it, replacing the running test; a bad plan gets 400 with the\n"
       "problems of `volley validate` and the running test goes on), POST /stop.\n"
-      "States: idle, running, standby (the last test ended; its metrics stay up).\n"
+      "States: idle, running, standby (the last test ended; its metrics stay up; with the\n"
+      "plan's `standby: {workers, rps}`, that many connections to its base URL stay open,\n"
+      "sending GET at rps, 0 = none, until the next plan or POST /stop).\n"
       "Access: POST /config and /stop need Authorization: Bearer $VOLLEY_API_TOKEN when\n"
       "VOLLEY_API_TOKEN is set; without a token the node only listens on loopback unless\n"
       "VOLLEY_INSECURE=true. GET endpoints stay open (health checks, Prometheus).\n"
@@ -107,6 +109,9 @@ Runner RegisterNode(CLI::App& app) {
         output::ExpositionOptions o = options;
         o.const_labels = {
             {"node_id", identity.node_id}, {"region", identity.region}, {"run_id", node.run_id()}};
+        if (const std::string tenant = node.tenant(); !tenant.empty()) {
+          o.const_labels.emplace_back("tenant", tenant);
+        }
         o.node_state = NodeClusterState(cluster_node());
         // The leader serves the merged run (issue 14); followers their own view.
         if (*cluster) {

@@ -143,6 +143,49 @@ void NodeController::RunTest(config::TestPlan plan, std::unique_ptr<engine::Engi
   printf("run %s\n%s", plan.run_id.c_str(), output::FormatReport(summary).c_str());
   fflush(stdout);
   if (on_end) on_end(output::ToJson(summary).dump());
+  if (plan.standby) RunStandby(plan);
+}
+
+void NodeController::RunStandby(const config::TestPlan& test) {
+  config::TestPlan plan;
+  plan.target = test.target;
+  plan.tls = test.tls;
+  plan.resolve_host = test.resolve_host;
+  plan.resolve_ip = test.resolve_ip;
+  plan.resolve_port = test.resolve_port;
+  plan.custom_headers = test.custom_headers;
+  plan.connect_timeout = test.connect_timeout;
+  plan.request_timeout = test.request_timeout;
+  plan.node_id = test.node_id;
+  plan.region = test.region;
+  plan.run_id = test.run_id;
+  plan.metrics_addr.clear();
+  plan.workers = test.standby->workers;
+  plan.threads = 1;
+  plan.load.kind = config::LoadModelKind::kRps;
+  plan.load.target = test.standby->rps;  // GET of the base URL's path
+  plan.hold_connections = true;          // rps 0: connected, silent
+  plan.duration = std::chrono::hours(24 * 365);
+  auto engine = engine::Engine::Create(plan);
+  if (!engine) {
+    fprintf(stderr, "volley node: standby not started: %s\n", engine.error().message.c_str());
+    return;
+  }
+  auto collector = std::make_shared<metrics::Collector>(MonotonicNow(), 8);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_requested_) return;
+    engine_ = engine->get();
+    standby_collector_ = collector;
+    standby_workers_ = plan.workers;
+  }
+  fprintf(stderr, "volley node: standby: %d connections to %s, %g requests/s\n", plan.workers,
+          plan.target.Origin().c_str(), plan.load.target);
+  (*engine)->Run(*collector, nullptr);
+  std::lock_guard<std::mutex> lock(mu_);
+  engine_ = nullptr;
+  standby_collector_.reset();
+  standby_workers_ = 0;
 }
 
 metrics::Snapshot NodeController::Cumulative() const {
@@ -159,6 +202,11 @@ std::string NodeController::run_id() const {
   return plan_.run_id;
 }
 
+std::string NodeController::tenant() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return plan_.tenant;
+}
+
 std::string NodeController::HealthJson() const {
   std::lock_guard<std::mutex> lock(mu_);
   nlohmann::json j;
@@ -167,8 +215,10 @@ std::string NodeController::HealthJson() const {
   j["node_state"] = StateName(state_);
   j["run_id"] = plan_.run_id;
   double rps = 0, error_rate = 0, remaining = 0;
-  if (collector_) {
-    const metrics::Interval last = collector_->LastInterval();
+  // In standby, the rate of the standby's requests.
+  const auto& rate_source = standby_collector_ ? standby_collector_ : collector_;
+  if (rate_source) {
+    const metrics::Interval last = rate_source->LastInterval();
     const double secs = static_cast<double>((last.end - last.start).count()) / 1e9;
     if (secs > 0) rps = last.delta.SumCounter(names::kRequests) / secs;
     const metrics::Snapshot all = collector_->Cumulative();
@@ -181,7 +231,7 @@ std::string NodeController::HealthJson() const {
   }
   j["rps"] = rps;
   j["error_rate_pct"] = error_rate;
-  j["workers"] = state_ == State::kRunning ? plan_.workers : 0;
+  j["workers"] = state_ == State::kRunning ? plan_.workers : standby_workers_;
   j["memory_mb"] = ResidentMegabytes();
   // CPU use of the process since the previous /health (100 = one core busy).
   const double cpu = ProcessCpuSeconds();

@@ -54,24 +54,32 @@ class NodeController {
   metrics::Snapshot Cumulative() const;
   // Labels of the current (or last) run for the exposition: node_id, region, run_id.
   std::string run_id() const;
+  // metadata.tenant of the current (or last) plan; empty when it has none.
+  std::string tenant() const;
 
  private:
   void RunTest(config::TestPlan plan, std::unique_ptr<engine::Engine> engine, Nanos start_at,
                std::function<void(Result<std::string>)> on_end);
   void StopLocked(std::unique_lock<std::mutex>& lock);
+  // `standby:` of a plan that ran its whole duration: keeps its connections warm until
+  // Stop or the next Start (on the test's thread; returns when stopped).
+  void RunStandby(const config::TestPlan& test);
 
   const std::string node_id_;
   const std::string region_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  State state_ = State::kIdle;                     // guarded by mu_
-  bool stop_requested_ = false;                    // guarded by mu_
-  engine::Engine* engine_ = nullptr;               // guarded by mu_; the running one
-  std::shared_ptr<metrics::Collector> collector_;  // guarded by mu_
-  config::TestPlan plan_;                          // guarded by mu_
-  Nanos started_{0};                               // guarded by mu_
-  std::thread thread_;                             // guarded by mu_
+  State state_ = State::kIdle;        // guarded by mu_
+  bool stop_requested_ = false;       // guarded by mu_
+  engine::Engine* engine_ = nullptr;  // guarded by mu_; the running one
+  // The standby's measurements while it runs (its rate and connections on /health).
+  std::shared_ptr<metrics::Collector> standby_collector_;  // guarded by mu_
+  int standby_workers_ = 0;                                // guarded by mu_
+  std::shared_ptr<metrics::Collector> collector_;          // guarded by mu_
+  config::TestPlan plan_;                                  // guarded by mu_
+  Nanos started_{0};                                       // guarded by mu_
+  std::thread thread_;                                     // guarded by mu_
   // For cpu_pct: process CPU time and wall time at the previous /health.
   mutable double last_cpu_s_ = 0;  // guarded by mu_
   mutable Nanos last_cpu_at_{0};   // guarded by mu_

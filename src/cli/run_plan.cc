@@ -32,6 +32,7 @@ Result<std::unique_ptr<output::MetricsServer>> StartMetrics(const config::TestPl
   options.ns = plan.metric_namespace;
   options.const_labels = {
       {"node_id", plan.node_id}, {"region", plan.region}, {"run_id", plan.run_id}};
+  if (!plan.tenant.empty()) options.const_labels.emplace_back("tenant", plan.tenant);
   auto server = output::MetricsServer::Start(plan.metrics_addr, [&collector, options] {
     return output::RenderPrometheus(collector.Cumulative(), options);
   });

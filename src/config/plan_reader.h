@@ -126,6 +126,7 @@ class PlanReader {
   // plan_yaml.cc
   void Config(const YAML::Node& c, TestPlan& plan);
   void Load(const YAML::Node& l, TestPlan& plan);
+  void Standby(const YAML::Node& s, TestPlan& plan);
   // plan_scenarios.cc. `base_dir` resolves relative data-file paths.
   void Scenarios(const YAML::Node& s, const std::string& base_dir, TestPlan& plan);
   void Thresholds(const YAML::Node& t, TestPlan& plan);

@@ -3,6 +3,7 @@
 
 #include "plan_reader.h"
 #include "volley/common/strings.h"
+#include "volley/config/values.h"
 
 namespace volley::config {
 namespace {
@@ -58,7 +59,7 @@ class StepReader {
   void Request(const YAML::Node& req, const std::string& base_path, Step& step) {
     const std::string path = path_ + ".request";
     if (!r_.IsMap(req, path)) return;
-    r_.CheckKeys(req, path, {"method", "path", "queryParams", "headers", "body"});
+    r_.CheckKeys(req, path, {"method", "path", "queryParams", "headers", "body", "bodySize"});
     if (const YAML::Node m = req["method"]) {
       if (auto text = r_.Text(m, path + ".method")) {
         step.method = ToUpper(*text);
@@ -72,7 +73,13 @@ class StepReader {
     }
     std::string target = base_path == "/" ? "" : base_path;
     if (const YAML::Node p = req["path"]) {
-      if (auto text = TemplateText(p, path + ".path")) target += *text;
+      if (auto text = TemplateText(p, path + ".path")) {
+        if (StartsWithIgnoreCase(*text, "http://") || StartsWithIgnoreCase(*text, "https://")) {
+          target = FullUrl(p, path + ".path", *text, step);
+        } else {
+          target += *text;
+        }
+      }
     }
     step.path = target.empty() || target[0] != '/' ? "/" + target : target;
     if (const YAML::Node q = req["queryParams"]) step.query = Pairs(q, path + ".queryParams");
@@ -84,6 +91,59 @@ class StepReader {
         step.body = *text;
       }
     }
+    if (const YAML::Node b = req["bodySize"]) {
+      if (req["body"]) {
+        r_.Problem(b, path + ".bodySize", "body and bodySize exclude each other: give one");
+      } else if (auto text = r_.Text(b, path + ".bodySize")) {
+        auto size = ParseBodySize(*text);
+        size ? void(step.body_size = *size)
+             : r_.Problem(b, path + ".bodySize", size.error().message);
+      }
+    }
+  }
+
+  void Cache(const YAML::Node& c, Step& step) {
+    const std::string path = path_ + ".cache";
+    if (!r_.IsMap(c, path)) return;
+    r_.CheckKeys(c, path, {"ttl"});
+    if (!c["ttl"]) {
+      r_.Problem(c, path + ".ttl", "required: how long the extracted values stay fresh, e.g. 5m");
+      return;
+    }
+    if (auto text = r_.Text(c["ttl"], path + ".ttl")) {
+      auto d = ParseDuration(*text);
+      if (!d) {
+        r_.Problem(c["ttl"], path + ".ttl", d.error().message);
+      } else if (d->count() <= 0) {
+        r_.Problem(c["ttl"], path + ".ttl", "must be > 0");
+      } else {
+        step.cache_ttl = *d;
+      }
+    }
+    if (step.extract.empty()) {
+      r_.Problem(c, path, "caches the step's extracted variables, but the step extracts none");
+    }
+  }
+
+  // A full-URL path: the origin goes to step.origin_url; returns the path and query. The
+  // origin is fixed when the plan loads, so it may not use variables.
+  std::string FullUrl(const YAML::Node& n, const std::string& path, const std::string& text,
+                      Step& step) {
+    const size_t authority = text.find("://") + 3;
+    const size_t slash = std::min(text.find_first_of("/?", authority), text.size());
+    const std::string origin = text.substr(0, slash);
+    if (origin.find("${") != std::string::npos) {
+      r_.Problem(n, path,
+                 "the host of a full URL cannot use variables (only its path and query can)");
+      return "/";
+    }
+    auto url = ParseUrl(origin);
+    if (!url) {
+      r_.Problem(n, path, url.error().message);
+      return "/";
+    }
+    step.origin_url = *url;
+    return text.substr(slash);
   }
 
   void Extract(const YAML::Node& list, Step& step) {
@@ -272,7 +332,10 @@ void PlanReader::Scenarios(const YAML::Node& s, const std::string& base_dir, Tes
         DataFile data;
         if (const YAML::Node p = d["path"]) {
           if (auto text = Text(p, at + ".path")) {
-            data.path = (*text)[0] == '/' ? *text : base_dir + *text;
+            if (text->empty()) Problem(p, at + ".path", "must not be empty");
+            const bool absolute = !text->empty() && (*text)[0] == '/';
+            data.path = absolute ? *text : base_dir + *text;
+            if (!absolute && !base_dir.empty()) data.fallback_path = *text;
             if (text->size() > 5 && EqualsIgnoreCase(text->substr(text->size() - 5), ".json")) {
               data.format = DataFile::Format::kJson;
             }
@@ -328,7 +391,7 @@ void PlanReader::Scenarios(const YAML::Node& s, const std::string& base_dir, Tes
       const YAML::Node st = steps[j];
       const std::string at = Index(path + ".steps", j);
       if (!IsMap(st, at)) continue;
-      CheckKeys(st, at, {"name", "request", "extract", "assertions", "thinkTime"});
+      CheckKeys(st, at, {"name", "request", "extract", "assertions", "thinkTime", "cache"});
       Step step;
       step.origin = Origin(st, at);
       if (const YAML::Node n = st["name"]) {
@@ -344,6 +407,7 @@ void PlanReader::Scenarios(const YAML::Node& s, const std::string& base_dir, Tes
       if (const YAML::Node e = st["extract"]) reader.Extract(e, step);
       if (const YAML::Node a = st["assertions"]) reader.Assertions(a, step);
       if (const YAML::Node t = st["thinkTime"]) reader.Think(t, step);
+      if (const YAML::Node c = st["cache"]) reader.Cache(c, step);
       scenario.steps.push_back(std::move(step));
     }
     plan.scenarios.push_back(std::move(scenario));

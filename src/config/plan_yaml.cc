@@ -12,7 +12,7 @@ void PlanReader::Config(const YAML::Node& c, TestPlan& plan) {
   if (!IsMap(c, "config")) return;
   CheckKeys(c, "config",
             {"baseUrl", "duration", "timeout", "workers", "skipTlsVerify", "customHeaders",
-             "threads", "maxRequests", "connectTimeout"});
+             "threads", "maxRequests", "connectTimeout", "resolveTargetAddr", "pool"});
   Mark(c, "config");
   if (const YAML::Node u = c["baseUrl"]) {
     Mark(u, "config.baseUrl");
@@ -31,6 +31,24 @@ void PlanReader::Config(const YAML::Node& c, TestPlan& plan) {
   Number(c, "threads", "config", plan.threads, 0);
   Number(c, "maxRequests", "config", plan.max_requests, 0);
   Bool(c, "skipTlsVerify", "config", plan.tls.skip_verify);
+  if (const YAML::Node r = c["resolveTargetAddr"]) {
+    Mark(r, "config.resolveTargetAddr");
+    if (auto text = Text(r, "config.resolveTargetAddr")) {
+      if (auto ok = ParseResolve(*text, plan); !ok) {
+        Problem(r, "config.resolveTargetAddr", ok.error().message);
+      }
+    }
+  }
+  if (const YAML::Node p = c["pool"]) {
+    if (IsMap(p, "config.pool")) {
+      CheckKeys(p, "config.pool", {"maxIdlePerHost", "idleTimeoutSecs", "metricsReuseThresholdMs"});
+      int64_t max_idle = 1, idle_timeout = 1, reuse_threshold = 0;
+      Number(p, "maxIdlePerHost", "config.pool", max_idle, 0);
+      Number(p, "idleTimeoutSecs", "config.pool", idle_timeout, 0);
+      Number(p, "metricsReuseThresholdMs", "config.pool", reuse_threshold, 0);
+      plan.reuse_connections = max_idle > 0 && idle_timeout > 0;
+    }
+  }
   if (const YAML::Node h = c["customHeaders"]) {
     if (auto text = Text(h, "config.customHeaders")) {
       auto headers = ParseHeaderList(*text);
@@ -85,6 +103,17 @@ void PlanReader::Load(const YAML::Node& l, TestPlan& plan) {
   }
 }
 
+void PlanReader::Standby(const YAML::Node& s, TestPlan& plan) {
+  if (!IsMap(s, "standby")) return;
+  CheckKeys(s, "standby", {"workers", "rps"});
+  Mark(s, "standby");
+  TestPlan::Standby standby;
+  Number(s, "workers", "standby", standby.workers, 1);
+  Number(s, "rps", "standby", standby.rps, 0);
+  if (standby.workers > 100000) Problem(s["workers"], "standby.workers", "must be <= 100000");
+  plan.standby = standby;
+}
+
 namespace {
 
 std::string DirectoryOf(const std::string& file) {
@@ -113,14 +142,23 @@ PlanRead ReadPlanYaml(std::string_view text, const std::string& file) {
   }
   out.structured = true;
   try {
-    reader.CheckKeys(
-        root, "",
-        {"version", "metadata", "config", "load", "scenarios", "thresholds", "outputs", "cluster"});
+    reader.CheckKeys(root, "",
+                     {"version", "metadata", "config", "load", "scenarios", "thresholds", "outputs",
+                      "cluster", "standby"});
     if (const YAML::Node m = root["metadata"]) {
       if (reader.IsMap(m, "metadata")) {
-        reader.CheckKeys(m, "metadata", {"name", "description", "author", "tags"});
+        reader.CheckKeys(m, "metadata",
+                         {"name", "description", "author", "tags", "tenant", "run_id"});
+        if (const YAML::Node t = m["tenant"]) {
+          if (auto text = reader.Text(t, "metadata.tenant")) plan.tenant = *text;
+        }
+        if (const YAML::Node r = m["run_id"]) {
+          reader.Mark(r, "metadata.run_id");
+          if (auto text = reader.Text(r, "metadata.run_id")) plan.run_id = *text;
+        }
       }
     }
+    if (const YAML::Node s = root["standby"]) reader.Standby(s, plan);
     if (const YAML::Node v = root["version"]) {
       const std::string version = v.IsScalar() ? v.Scalar() : "";
       const bool ok = version.size() >= 3 && version.find('.') != std::string::npos &&

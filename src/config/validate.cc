@@ -62,7 +62,16 @@ Result<void> Validate(const TestPlan& plan) {
   if (plan.tls.client_cert_path.empty() != plan.tls.client_key_path.empty()) {
     p.Add("mTLS", "give both CLIENT_CERT_PATH and CLIENT_KEY_PATH, or neither");
   }
-  if (!plan.resolve_host.empty() && !EqualsIgnoreCase(plan.resolve_host, plan.target.host)) {
+  // The override applies to the base URL's host or to the host of a full-URL step.
+  bool resolves_some_host = EqualsIgnoreCase(plan.resolve_host, plan.target.host);
+  for (const Scenario& sc : plan.scenarios) {
+    for (const Step& st : sc.steps) {
+      resolves_some_host =
+          resolves_some_host ||
+          (st.origin_url && EqualsIgnoreCase(plan.resolve_host, st.origin_url->host));
+    }
+  }
+  if (!plan.resolve_host.empty() && !resolves_some_host) {
     p.Add("RESOLVE_TARGET_ADDR",
           "host '" + plan.resolve_host + "' is not the target host '" + plan.target.host +
               "', so the override would never apply; use " + plan.target.host + ":IP:PORT");

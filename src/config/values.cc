@@ -2,6 +2,7 @@
 // override), shared by the environment, flags and YAML.
 #include "volley/config/values.h"
 
+#include <algorithm>
 #include <string>
 
 #include "volley/common/duration.h"
@@ -10,6 +11,36 @@
 #include "volley/common/strings.h"
 
 namespace volley::config {
+
+Result<uint64_t> ParseBodySize(std::string_view text) {
+  const std::string_view t = Trim(text);
+  auto bad = [&](const std::string& why) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "body size '" + std::string(text) + "' " + why + " (e.g. 512KB, 1MB, 100B)");
+  };
+  uint64_t unit = 1;
+  std::string_view digits = t;
+  if (t.ends_with("MB")) {
+    unit = 1ull << 20;
+    digits.remove_suffix(2);
+  } else if (t.ends_with("KB")) {
+    unit = 1ull << 10;
+    digits.remove_suffix(2);
+  } else if (t.ends_with("B")) {
+    digits.remove_suffix(1);
+  } else {
+    return bad("needs a unit: B, KB or MB");
+  }
+  digits = Trim(digits);
+  if (digits.empty() || digits.size() > 12 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return bad("must be a whole number and a unit: B, KB or MB");
+  }
+  const uint64_t n = std::stoull(std::string(digits));
+  if (n == 0) return bad("must be greater than zero");
+  if (n > kMaxBodySize / unit) return bad("must be at most 256MB");
+  return n * unit;
+}
 
 Result<std::vector<Header>> ParseHeaderList(std::string_view text) {
   std::vector<Header> headers;

@@ -70,6 +70,7 @@ void Connection::Close() {
   state_ = State::kClosed;
   watching_write_ = false;
   pending_ = {};
+  pending_tail_ = {};
   retry_pending_ = false;
 }
 
@@ -144,7 +145,7 @@ void Connection::BecomeReady() {
   }
   retry_pending_ = false;
   const Nanos deadline = retry_deadline_;
-  Send(request_, head_, /*replayable=*/false);
+  Send(request_, head_, /*replayable=*/false, request_tail_);
   if (deadline < deadline_) {  // the retry keeps the request's first deadline
     deadline_ = deadline;
     loop_.Arm(this, deadline_);
@@ -185,13 +186,15 @@ void Connection::WatchWrite(bool on) {
 
 void Connection::ConnectAt(Nanos when) { loop_.Arm(this, when); }
 
-void Connection::Send(std::string_view request, bool head, bool replayable) {
+void Connection::Send(std::string_view request, bool head, bool replayable, std::string_view tail) {
   assert(state_ == State::kIdle);
   request_fresh_ = fresh_;
   fresh_ = false;
   if (!request_fresh_) timings_ = RequestTimings{};
   pending_ = request;
+  pending_tail_ = tail;
   request_ = request;
+  request_tail_ = tail;
   head_ = head;
   replayable_ = replayable;
   parser_.Reset(head);
@@ -243,6 +246,10 @@ void Connection::DoWrite() {
     }
     timings_.bytes_sent += static_cast<uint64_t>(n);
     pending_.remove_prefix(static_cast<size_t>(n));
+    if (pending_.empty() && !pending_tail_.empty()) {
+      pending_ = pending_tail_;
+      pending_tail_ = {};
+    }
   }
   WatchWrite(false);
   timings_.send_end = loop_.RefreshNow();
@@ -342,7 +349,7 @@ void Connection::DoRead() {
 void Connection::Finish(bool out_of_step, Nanos read_at) {
   // The request timer stays armed (see Send); OnTimer ignores an idle connection.
   timings_.done = read_at != Nanos(0) ? read_at : loop_.RefreshNow();
-  const bool keep = parser_.keep_alive() && !out_of_step;
+  const bool keep = keep_alive_ && parser_.keep_alive() && !out_of_step;
   if (ssl_ && request_fresh_) {
     // TLS 1.3 session tickets arrive after the handshake: take the session again now.
     if (SSL_SESSION* s = SSL_get1_session(ssl_)) {
@@ -374,9 +381,11 @@ void Connection::FailOrRetry(ErrorCategory category, const char* what) {
   const Nanos deadline = deadline_;
   const uint64_t sent = timings_.bytes_sent;
   const std::string_view request = request_;
+  const std::string_view tail = request_tail_;
   const bool head = head_;
   Close();
   request_ = request;
+  request_tail_ = tail;
   head_ = head;
   retry_pending_ = true;
   retry_deadline_ = deadline;

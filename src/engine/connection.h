@@ -92,13 +92,20 @@ class Connection final : public IoHandler, public Timer {
   // attempt; the timings are the second attempt's (its connect included), and the
   // request's deadline stays the first attempt's. A request on a fresh connection is never
   // sent again: a server that reads a request and then drops the connection is an error.
-  void Send(std::string_view request, bool head, bool replayable = false);
+  //
+  // `tail`, when not empty, is written right after `request` (a large body kept apart from
+  // the head, e.g. one shared block, so that it is never copied); it must stay valid as
+  // long as `request`.
+  void Send(std::string_view request, bool head, bool replayable = false,
+            std::string_view tail = {});
   // Closes without calling the owner.
   void Close();
   // Scenario mode: the timeout of the next requests, and what the parser keeps of their
   // responses (see ResponseParser::set_capture). Call between requests.
   void set_request_timeout(Nanos timeout) { request_timeout_ = timeout; }
   void set_capture(bool headers, size_t max_body) { parser_.set_capture(headers, max_body); }
+  // false: closed after every response (a new connection for each request).
+  void set_keep_alive(bool on) { keep_alive_ = on; }
 
   State state() const { return state_; }
   bool idle() const { return state_ == State::kIdle; }
@@ -158,9 +165,12 @@ class Connection final : public IoHandler, public Timer {
   bool fresh_ = false;          // connected, no request sent yet
   bool request_fresh_ = false;  // the current request opened the connection
   bool watching_write_ = false;
-  std::string_view pending_;  // request bytes not yet written
+  bool keep_alive_ = true;         // set_keep_alive
+  std::string_view pending_;       // request bytes not yet written
+  std::string_view pending_tail_;  // then these (Send's tail)
   // The request in flight, kept for a stale-connection retry.
   std::string_view request_;
+  std::string_view request_tail_;
   bool head_ = false;
   bool replayable_ = false;
   bool retry_pending_ = false;  // reconnecting to send request_ again

@@ -22,7 +22,8 @@ namespace volley::engine {
 struct Engine::Impl {
   config::TestPlan plan;
   std::unique_ptr<TlsContext> tls;
-  std::unique_ptr<ScenarioProgram> program;  // scenario mode
+  std::vector<std::unique_ptr<TlsContext>> side_tls;  // of program->hosts[1...]
+  std::unique_ptr<ScenarioProgram> program;           // scenario mode
   RunShared shared;
   std::vector<std::unique_ptr<Worker>> workers;
   std::mutex mu;
@@ -39,9 +40,10 @@ bool HasHeader(const std::vector<config::Header>& headers, const char* name) {
                      [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
 }
 
-Result<Endpoint> Resolve(const config::TestPlan& plan) {
-  std::string host = plan.target.host;
-  uint16_t port = plan.target.port;
+// Where connections to `url` go: RESOLVE_TARGET_ADDR's address when it names url's host.
+Result<Endpoint> Resolve(const config::TestPlan& plan, const Url& url) {
+  std::string host = url.host;
+  uint16_t port = url.port;
   if (!plan.resolve_host.empty() && strcasecmp(plan.resolve_host.c_str(), host.c_str()) == 0) {
     host = plan.resolve_ip;
     port = plan.resolve_port;
@@ -108,7 +110,7 @@ Engine::~Engine() = default;
 Result<std::unique_ptr<Engine>> Engine::Create(const config::TestPlan& plan) {
   auto impl = std::make_unique<Impl>();
   impl->plan = plan;
-  auto ep = Resolve(plan);
+  auto ep = Resolve(plan, plan.target);
   if (!ep) return tl::unexpected(ep.error());
   impl->shared.endpoint = *ep;
   if (plan.target.tls()) {
@@ -122,9 +124,26 @@ Result<std::unique_ptr<Engine>> Engine::Create(const config::TestPlan& plan) {
     if (!program) return tl::unexpected(program.error());
     impl->program = std::move(*program);
     impl->shared.program = impl->program.get();
+    // The other hosts of full-URL steps: resolved (and their TLS set up) like the base URL.
+    const std::vector<Url>& hosts = impl->program->hosts;
+    for (size_t h = 1; h < hosts.size(); ++h) {
+      auto side = Resolve(plan, hosts[h]);
+      if (!side) return tl::unexpected(side.error());
+      impl->shared.side_endpoints.push_back(*side);
+      const TlsContext* tls = nullptr;
+      if (hosts[h].tls()) {
+        auto ctx = TlsContext::Create(plan.tls, hosts[h].host);
+        if (!ctx) return tl::unexpected(ctx.error());
+        impl->side_tls.push_back(std::move(*ctx));
+        tls = impl->side_tls.back().get();
+      }
+      impl->shared.side_tls.push_back(tls);
+    }
   }
   impl->shared.request = SerializeRequest(plan);
   impl->shared.head = plan.request.method == "HEAD";
+  impl->shared.reuse = plan.reuse_connections;
+  impl->shared.hold = plan.hold_connections;
   {
     std::vector<config::Header> headers = plan.custom_headers;
     headers.insert(headers.end(), plan.request.headers.begin(), plan.request.headers.end());

@@ -1,6 +1,7 @@
 #include "scenario_program.h"
 
 #include <algorithm>
+#include <random>
 
 #include "connection.h"
 #include "volley/common/problems.h"
@@ -21,12 +22,28 @@ bool Named(const std::vector<config::KeyValue>& headers, std::string_view name) 
                      [&](const auto& h) { return EqualsIgnoreCase(h.first, name); });
 }
 
+// The index of `url`'s origin in `hosts`, added if new.
+size_t HostIndex(std::vector<Url>& hosts, const Url& url) {
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    if (hosts[i].scheme == url.scheme && EqualsIgnoreCase(hosts[i].host, url.host) &&
+        hosts[i].port == url.port) {
+      return i;
+    }
+  }
+  hosts.push_back(url);
+  hosts.back().path = "/";
+  return hosts.size() - 1;
+}
+
 void CompileRequest(const config::TestPlan& plan, const config::Step& step,
-                    scenario::VariableTable& table, CompiledStep& out, Problems& problems) {
+                    scenario::VariableTable& table, std::vector<Url>& hosts, CompiledStep& out,
+                    Problems& problems) {
   const std::string& at = step.origin;
+  out.host = step.origin_url ? HostIndex(hosts, *step.origin_url) : 0;
   out.name = step.name;
   out.method = step.method;
   out.head = step.method == "HEAD";
+  out.body_size = step.body_size;
   out.send_length = step.method == "POST" || step.method == "PUT" || step.method == "PATCH";
   if (auto t = scenario::Template::Compile(step.path, table); Check(problems, t, at, "path: ")) {
     out.path = std::move(*t);
@@ -40,7 +57,7 @@ void CompileRequest(const config::TestPlan& plan, const config::Step& step,
   // The plan's headers, unless the step sets the same name; then the step's.
   std::vector<config::KeyValue> headers;
   if (!Named(plan.custom_headers, "Host") && !Named(step.headers, "Host")) {
-    headers.emplace_back("Host", plan.target.HostHeader());
+    headers.emplace_back("Host", hosts[out.host].HostHeader());
   }
   if (!Named(plan.custom_headers, "User-Agent") && !Named(step.headers, "User-Agent")) {
     headers.emplace_back("User-Agent", "volley/0.1");
@@ -82,6 +99,9 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
   scenario::VariableTable& table = program->variables;
   Problems problems;
   std::vector<double> weights;
+  size_t cache_slots = 0;
+  program->hosts.push_back(plan.target);
+  program->hosts.back().path = "/";
   for (const config::Scenario& spec : plan.scenarios) {
     CompiledScenario sc;
     sc.name = spec.name;
@@ -90,9 +110,13 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
     sc.retry_delay = spec.retry_delay;
     // Variables this scenario can set: data-file columns and extractions.
     std::vector<scenario::VarId> defined;
+    // A data file that cannot be read leaves its columns unknown: the references to them
+    // are not reported again as variables nothing sets.
+    bool columns_unknown = false;
     if (spec.data) {
       sc.data_path = spec.data->path;
       auto data = scenario::LoadDataFile(*spec.data);
+      columns_unknown = !data;
       if (Check(problems, data, spec.origin, "dataFile: ")) {
         if (data->rows.empty()) {
           problems.Add(spec.origin, "dataFile: " + spec.data->path + " has no rows");
@@ -109,7 +133,7 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
     }
     for (const config::Step& step : spec.steps) {
       CompiledStep st;
-      CompileRequest(plan, step, table, st, problems);
+      CompileRequest(plan, step, table, program->hosts, st, problems);
       for (size_t i = 0; i < step.extract.size(); ++i) {
         auto x = scenario::Extractor::Compile(step.extract[i], table);
         if (Check(problems, x, step.origin, "extract[" + std::to_string(i) + "]: ")) {
@@ -130,10 +154,15 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
         }
       }
       st.think = step.think;
+      if (step.cache_ttl.count() > 0) {
+        st.cache_slot = static_cast<int>(cache_slots++);
+        st.cache_ttl = step.cache_ttl;
+        for (const scenario::Extractor& x : st.extract) st.cache_vars.push_back(x.variable());
+      }
       sc.steps.push_back(std::move(st));
     }
     // A reference nothing in the scenario can set is a mistake known in advance.
-    for (size_t i = 0; i < sc.steps.size(); ++i) {
+    for (size_t i = 0; i < sc.steps.size() && !columns_unknown; ++i) {
       const CompiledStep& st = sc.steps[i];
       std::vector<scenario::VarId> used = st.path.variable_ids();
       for (scenario::VarId id : st.query.variable_ids()) used.push_back(id);
@@ -153,6 +182,17 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
     program->scenarios.push_back(std::move(sc));
   }
   if (!problems.empty()) return tl::unexpected(problems.ToError());
+  uint64_t largest = 0;
+  for (const config::Scenario& spec : plan.scenarios) {
+    for (const config::Step& step : spec.steps) largest = std::max(largest, step.body_size);
+  }
+  if (largest > 0) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::mt19937_64 rng(std::random_device{}());
+    program->random_body.resize(largest);
+    for (char& ch : program->random_body) ch = kAlphabet[rng() % (sizeof kAlphabet - 1)];
+  }
   auto picker = scenario::WeightedPicker::Create(weights);
   if (!picker)
     return MakeError(ErrorCode::kInvalidArgument, "scenarios: " + picker.error().message);

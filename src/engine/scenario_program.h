@@ -16,6 +16,7 @@
 #include "scenario/data_file.h"
 #include "scenario/extractor.h"
 #include "scenario/sampling.h"
+#include "scenario/step_cache.h"
 #include "scenario/template.h"
 #include "scenario/variables.h"
 #include "volley/common/result.h"
@@ -33,12 +34,19 @@ struct CompiledStep {
   // and User-Agent unless given.
   std::vector<std::pair<std::string, scenario::Template>> headers;
   scenario::Template body;
+  size_t host = 0;           // index into ScenarioProgram::hosts
+  uint64_t body_size = 0;    // bodySize: a view of ScenarioProgram::random_body is the body
   bool send_length = false;  // Content-Length even when the body is empty (POST/PUT/PATCH)
   bool replayable = false;   // may be sent again after a stale connection (Connection::Send)
   std::vector<scenario::Extractor> extract;
   std::vector<scenario::Assertion> assertions;
   config::ThinkTime think;
   bool needs_body = false;  // an extraction or assertion reads the body
+  // `cache: {ttl}`: the slot of the user's StepCache, the variables it keeps (those the
+  // step extracts) and their lifetime. cache_slot < 0: no cache.
+  int cache_slot = -1;
+  std::vector<scenario::VarId> cache_vars;
+  Nanos cache_ttl{0};
 };
 
 struct CompiledScenario {
@@ -56,6 +64,12 @@ struct ScenarioProgram {
   scenario::VariableTable variables;
   std::vector<CompiledScenario> scenarios;
   scenario::WeightedPicker picker;
+  // Where steps go: [0] the plan's base URL, then the other origin of each full-URL step,
+  // in plan order, once each (CompiledStep::host indexes it).
+  std::vector<Url> hosts;
+  // Random letters and digits, as long as the largest bodySize of the plan: the bodies of
+  // such steps are views of it, shared by every connection (never copied per request).
+  std::string random_body;
 
   // Thread-safe: true the first time `message` is noted (for "log once" warnings from the
   // workers; a cold path).

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "scenario/cookie_jar.h"
+#include "scenario/step_cache.h"
 #include "scenario/variables.h"
 #include "scenario_program.h"
 #include "volley/common/event_loop.h"
@@ -28,12 +29,16 @@ struct VirtualUser final : Timer {
   };
 
   Worker* worker = nullptr;
-  Connection* connection = nullptr;
+  Connection* connection = nullptr;  // the plan's base URL; the user's place in the pool
+  // Its connection to each host of ScenarioProgram::hosts ([0] is `connection`); those of
+  // other hosts connect when a step needs them and stay out of the pool.
+  std::vector<Connection*> hosts;
   Phase phase = Phase::kIdle;
   // The user keeps its variables and cookies from one iteration to the next.
   scenario::Variables vars;
   scenario::CookieJar cookies;
-  size_t scenario = 0;  // index into ScenarioProgram::scenarios
+  scenario::StepCache cache;  // `cache: {ttl}` steps' extracted values
+  size_t scenario = 0;        // index into ScenarioProgram::scenarios
   size_t step = 0;
   int attempt = 0;  // retries of the current step so far
   bool iteration_ok = true;
@@ -49,6 +54,7 @@ struct VirtualUser final : Timer {
 struct StepMetrics {
   metrics::Counter* ok = nullptr;
   metrics::Counter* failed = nullptr;
+  metrics::Counter* cache_hits = nullptr;  // status="success", cache="hit"; cached steps only
   metrics::Counter* assertions_passed = nullptr;
   metrics::Counter* assertions_failed = nullptr;
   metrics::Histogram* duration = nullptr;
@@ -56,7 +62,9 @@ struct StepMetrics {
 };
 
 struct ScenarioMetrics {
-  metrics::Counter* requests = nullptr;
+  // scenario_requests_total by host (ScenarioProgram::hosts); a `host` label only when
+  // the plan has more than one.
+  std::vector<metrics::Counter*> requests;
   metrics::Counter* succeeded = nullptr;
   metrics::Counter* failed = nullptr;
   metrics::Counter* exhausted = nullptr;

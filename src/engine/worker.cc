@@ -52,6 +52,7 @@ Worker::Worker(const RunShared& shared, const WorkerShare& share, metrics::Colle
 Worker::~Worker() {
   for (auto* t : {&pace_timer_, &tick_timer_, &deadline_timer_, &grace_timer_}) loop_.Cancel(t);
   for (auto& u : users_) loop_.Cancel(u.get());
+  side_connections_.clear();
   connections_.clear();
 }
 
@@ -98,15 +99,29 @@ void Worker::Run() {
         shared_.connect_timeout, shared_.request_timeout, static_cast<uint32_t>(i)));
   }
   connect_failures_.assign(connections_.size(), 0);
+  for (auto& c : connections_) c->set_keep_alive(shared_.reuse);
   if (shared_.program) {
     for (auto& c : connections_) {
       auto u = std::make_unique<VirtualUser>();
       u->worker = this;
       u->connection = c.get();
       u->vars = scenario::Variables(&shared_.program->variables);
+      u->hosts.push_back(c.get());
       users_.push_back(std::move(u));
     }
     active_users_ = static_cast<int>(users_.size());
+    side_per_user_ = shared_.side_endpoints.size();
+    auto id = static_cast<uint32_t>(connections_.size());
+    for (auto& u : users_) {
+      for (size_t h = 0; h < side_per_user_; ++h) {
+        side_connections_.push_back(std::make_unique<Connection>(
+            loop_, *this, shared_.side_endpoints[h], shared_.side_tls[h], read_buffer_.data(),
+            read_buffer_.size(), shared_.connect_timeout, shared_.request_timeout, id++));
+        side_connections_.back()->set_keep_alive(shared_.reuse);
+        u->hosts.push_back(side_connections_.back().get());
+      }
+    }
+    connect_failures_.assign(id, 0);
   }
   next_tick_ = shared_.start + shared_.tick;
   loop_.Arm(&tick_timer_, next_tick_);
@@ -164,7 +179,7 @@ void Worker::ScheduleNextArrival() {
   next_arrival_time_ = ArrivalAt(next_arrival_);
   if (!next_arrival_time_ || shared_.start + *next_arrival_time_ >= shared_.deadline) {
     next_arrival_time_.reset();
-    BeginStop();  // no more arrivals: drain and end
+    if (!shared_.hold) BeginStop();  // no more arrivals: drain and end
     return;
   }
   loop_.Arm(&pace_timer_, shared_.start + *next_arrival_time_);
@@ -209,7 +224,7 @@ void Worker::OnPace() {
     }
   }
   if (!next_arrival_time_) {
-    BeginStop();
+    if (!shared_.hold) BeginStop();
     return;
   }
   if (!stopping_) loop_.Arm(&pace_timer_, shared_.start + *next_arrival_time_);
@@ -229,10 +244,11 @@ void Worker::Dispatch(Connection& c, Nanos intended) {
 
 void Worker::OnReady(Connection& c) {
   connect_failures_[c.id()] = 0;
-  if (shared_.program && users_[c.id()]->phase != VirtualUser::Phase::kIdle) {
-    // A user mid-iteration: its waiting step goes now; a sleeping one keeps the connection.
-    VirtualUser& u = *users_[c.id()];
-    if (u.phase == VirtualUser::Phase::kWaiting) SendStep(c, u, u.intended);
+  if (shared_.program && (IsSide(c) || UserOf(c).phase != VirtualUser::Phase::kIdle)) {
+    // A user mid-iteration: its step waiting for this connection goes now; a sleeping one
+    // keeps the connection. Another host's connection never joins the pool.
+    VirtualUser& u = UserOf(c);
+    if (WaitsOn(c)) SendStep(u, u.intended);
     return;
   }
   if (!open_) {
@@ -355,7 +371,19 @@ void Worker::LeavePool(Connection& c) {
   c.pool_slot = -1;
 }
 
+Nanos Worker::ReconnectDelay(const Connection& c) const {
+  const uint32_t n = connect_failures_[c.id()];
+  // Back off only after connect failures, so a dead target does not spin the CPU:
+  // 1 ms, 2 ms, ... up to 1 s.
+  return n == 0 ? Nanos(0) : std::chrono::milliseconds(1 << std::min(n - 1, 10u));
+}
+
 void Worker::Reconnect(Connection& c) {
+  // Another host's connection reopens only for a step that waits for it.
+  if (IsSide(c)) {
+    if (WaitsOn(c)) c.ConnectAt(loop_.Now() + ReconnectDelay(c));
+    return;
+  }
   // Closed model: once the budget is spent no user starts another iteration, so there is
   // nothing to reconnect for (and a target refusing the reconnect would otherwise keep
   // the run alive until its deadline).
@@ -365,11 +393,7 @@ void Worker::Reconnect(Connection& c) {
   }
   // While stopping, only connections that queued arrivals still need are reopened.
   if (stopping_ && (!open_ || queue_size_ == 0) && !UserNeedsConnection(c)) return;
-  const uint32_t n = connect_failures_[c.id()];
-  // Back off only after connect failures, so a dead target does not spin the CPU:
-  // 1 ms, 2 ms, ... up to 1 s.
-  const Nanos delay = n == 0 ? Nanos(0) : std::chrono::milliseconds(1 << std::min(n - 1, 10u));
-  c.ConnectAt(loop_.Now() + delay);
+  c.ConnectAt(loop_.Now() + ReconnectDelay(c));
 }
 
 // ---- lifecycle -------------------------------------------------------------------------
@@ -397,6 +421,9 @@ void Worker::BeginStop() {
     for (auto& c : connections_) {
       if (!c->busy() && c->tag == Nanos(0) && !UserNeedsConnection(*c)) c->Close();
     }
+    for (auto& c : side_connections_) {
+      if (!c->busy() && c->tag == Nanos(0) && !UserNeedsConnection(*c)) c->Close();
+    }
     for (Connection* c : idle_) c->pool_slot = -1;
     idle_.clear();
   }
@@ -419,6 +446,7 @@ void Worker::Finish() {
   for (auto* t : {&pace_timer_, &tick_timer_, &deadline_timer_, &grace_timer_}) loop_.Cancel(t);
   for (auto& u : users_) loop_.Cancel(u.get());
   for (auto& c : connections_) c->Close();
+  for (auto& c : side_connections_) c->Close();
 }
 
 }  // namespace volley::engine

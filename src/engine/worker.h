@@ -25,9 +25,15 @@ namespace volley::engine {
 struct RunShared {
   Endpoint endpoint;
   const TlsContext* tls = nullptr;
+  // Scenario mode: the hosts of full-URL steps (ScenarioProgram::hosts[1...]), each with
+  // its TLS context (nullptr: plain HTTP). Every user has its own connection to each.
+  std::vector<Endpoint> side_endpoints;
+  std::vector<const TlsContext*> side_tls;
   std::string request;  // the serialized request of single-request mode
   bool head = false;
   bool replayable = false;                   // single-request mode: see ReplayableRequest
+  bool reuse = true;                         // keep-alive (TestPlan::reuse_connections)
+  bool hold = false;                         // TestPlan::hold_connections
   const ScenarioProgram* program = nullptr;  // scenario mode when set
   std::optional<RateSchedule> schedule;      // open models only
   config::Segment segment;                   // this node's arrivals of `schedule`
@@ -107,7 +113,7 @@ class Worker final : public ConnectionOwner {
   void StartScenarioIteration(Connection& c, Nanos intended);
   // Sends the user's current step if the connection is idle; otherwise it goes when the
   // connection is ready.
-  void SendStep(Connection& c, VirtualUser& u, Nanos intended);
+  void SendStep(VirtualUser& u, Nanos intended);
   void OnScenarioResponse(Connection& c, const ResponseParser& response);
   void OnScenarioFailure(Connection& c, ErrorCategory category, const char* what);
   // The current step is over (`ok` or not): retry it, think, go on, or end the iteration.
@@ -120,6 +126,18 @@ class Worker final : public ConnectionOwner {
   void InterruptUsers();
   void LogOnce(const std::string& message);
   bool UserNeedsConnection(const Connection& c) const;
+  // Multi-host scenarios: whether `c` is a connection to a full-URL step's host (not the
+  // base URL's), the user it belongs to, the connection of the user's current step, and
+  // whether the user's current step waits for `c`.
+  bool IsSide(const Connection& c) const {
+    return c.id() >= static_cast<uint32_t>(share_.connections);
+  }
+  VirtualUser& UserOf(const Connection& c) const;
+  Connection& StepConnection(const VirtualUser& u) const;
+  bool WaitsOn(const Connection& c) const;
+  // The delay before reconnecting `c`, after its consecutive connect failures.
+  Nanos ReconnectDelay(const Connection& c) const;
+  metrics::Counter* RequestCounter(const VirtualUser& u);
   // Closed and no reconnect scheduled.
   static bool AwaitsReconnect(const Connection& c);
 
@@ -130,6 +148,10 @@ class Worker final : public ConnectionOwner {
   metrics::Shard shard_;
   std::vector<char> read_buffer_;
   std::vector<std::unique_ptr<Connection>> connections_;
+  // Scenario mode with full-URL steps: each user's connections to the other hosts, ids
+  // from share_.connections on, side_per_user_ per user in the order of users_.
+  std::vector<std::unique_ptr<Connection>> side_connections_;
+  size_t side_per_user_ = 0;
   std::vector<uint32_t> connect_failures_;  // consecutive, per connection
 
   // Metric handles (stable pointers into shard_).

@@ -28,7 +28,13 @@ void Worker::BindScenarioMetrics() {
   for (const CompiledScenario& sc : p.scenarios) {
     const metrics::Labels s{{names::kScenarioLabel, sc.name}};
     ScenarioMetrics m;
-    m.requests = shard_.GetCounter(SeriesKey(names::kScenarioRequests, s));
+    for (const Url& host : p.hosts) {
+      m.requests.push_back(
+          p.hosts.size() == 1
+              ? shard_.GetCounter(SeriesKey(names::kScenarioRequests, s))
+              : shard_.GetCounter(SeriesKey(names::kScenarioRequests,
+                                            {s[0], {names::kHostLabel, host.HostHeader()}})));
+    }
     m.succeeded =
         shard_.GetCounter(SeriesKey(names::kScenarioExecutions, {s[0], {"status", "success"}}));
     m.failed =
@@ -41,6 +47,10 @@ void Worker::BindScenarioMetrics() {
       sm.ok = shard_.GetCounter(SeriesKey(names::kStepsTotal, {s[0], step, {"status", "success"}}));
       sm.failed =
           shard_.GetCounter(SeriesKey(names::kStepsTotal, {s[0], step, {"status", "failure"}}));
+      if (st.cache_slot >= 0) {
+        sm.cache_hits = shard_.GetCounter(SeriesKey(
+            names::kStepsTotal, {s[0], step, {"status", "success"}, {names::kCacheLabel, "hit"}}));
+      }
       sm.assertions_passed =
           shard_.GetCounter(SeriesKey(names::kAssertions, {s[0], step, {"result", "passed"}}));
       sm.assertions_failed =
@@ -61,7 +71,26 @@ bool Worker::AwaitsReconnect(const Connection& c) {
 }
 
 bool Worker::UserNeedsConnection(const Connection& c) const {
-  return !users_.empty() && users_[c.id()]->phase != VirtualUser::Phase::kIdle;
+  return !users_.empty() && UserOf(c).phase != VirtualUser::Phase::kIdle;
+}
+
+VirtualUser& Worker::UserOf(const Connection& c) const {
+  if (!IsSide(c)) return *users_[c.id()];
+  return *users_[(c.id() - static_cast<uint32_t>(share_.connections)) / side_per_user_];
+}
+
+Connection& Worker::StepConnection(const VirtualUser& u) const {
+  return *u.hosts[shared_.program->scenarios[u.scenario].steps[u.step].host];
+}
+
+bool Worker::WaitsOn(const Connection& c) const {
+  const VirtualUser& u = UserOf(c);
+  return u.phase == VirtualUser::Phase::kWaiting && &StepConnection(u) == &c;
+}
+
+metrics::Counter* Worker::RequestCounter(const VirtualUser& u) {
+  const CompiledStep& st = shared_.program->scenarios[u.scenario].steps[u.step];
+  return scenario_metrics_[u.scenario].requests[st.host];
 }
 
 void Worker::StartScenarioIteration(Connection& c, Nanos intended) {
@@ -95,13 +124,29 @@ void Worker::StartScenarioIteration(Connection& c, Nanos intended) {
   u.attempt = 0;
   u.iteration_ok = true;
   u.iteration_start = intended;
-  SendStep(c, u, intended);
+  SendStep(u, intended);
 }
 
-void Worker::SendStep(Connection& c, VirtualUser& u, Nanos intended) {
+void Worker::SendStep(VirtualUser& u, Nanos intended) {
   u.intended = intended;
+  {
+    const CompiledStep& st = shared_.program->scenarios[u.scenario].steps[u.step];
+    if (st.cache_slot >= 0 &&
+        u.cache.Restore(static_cast<size_t>(st.cache_slot), loop_.Now(), &u.vars)) {
+      // Fresh cached values: no request. The user goes on from the loop, after the step's
+      // think time (never recursively: every step of an iteration may hit).
+      scenario_metrics_[u.scenario].steps[u.step].cache_hits->value += 1;
+      u.attempt = -1;
+      u.phase = VirtualUser::Phase::kSleeping;
+      const Nanos pause = st.think.none() ? Nanos(0) : scenario::SampleThinkTime(st.think, rng_);
+      loop_.Arm(&u, loop_.Now() + pause);
+      return;
+    }
+  }
+  Connection& c = StepConnection(u);
   if (!c.idle()) {
     u.phase = VirtualUser::Phase::kWaiting;  // OnReady sends it
+    if (IsSide(c) && AwaitsReconnect(c)) Reconnect(c);
     return;
   }
   const CompiledScenario& sc = shared_.program->scenarios[u.scenario];
@@ -146,28 +191,30 @@ void Worker::SendStep(Connection& c, VirtualUser& u, Nanos intended) {
       out += "\r\n";
     }
   }
-  if (st.send_length || !body_buffer_.empty()) {
+  // A bodySize body is a view of the program's shared random block, written after the head.
+  const std::string_view tail(shared_.program->random_body.data(), st.body_size);
+  if (st.send_length || !body_buffer_.empty() || !tail.empty()) {
     out += "Content-Length: ";
-    out += std::to_string(body_buffer_.size());
+    out += std::to_string(tail.empty() ? body_buffer_.size() : tail.size());
     out += "\r\n";
   }
   out += "\r\n";
-  out += body_buffer_;
+  if (tail.empty()) out += body_buffer_;
   c.set_request_timeout(sc.timeout);
   c.set_capture(true, st.needs_body ? kMaxBodyCapture : 0);
   u.phase = VirtualUser::Phase::kOnWire;
   c.tag = intended;
-  c.Send(out, st.head, st.replayable);
+  c.Send(out, st.head, st.replayable, tail);
 }
 
 void Worker::OnScenarioResponse(Connection& c, const ResponseParser& response) {
-  VirtualUser& u = *users_[c.id()];
+  VirtualUser& u = UserOf(c);
   const CompiledScenario& sc = shared_.program->scenarios[u.scenario];
   const CompiledStep& st = sc.steps[u.step];
   ScenarioMetrics& sm = scenario_metrics_[u.scenario];
   StepMetrics& m = sm.steps[u.step];
   const RequestTimings& t = c.timings();
-  sm.requests->value += 1;
+  sm.requests[st.host]->value += 1;
   m.duration->RecordUnits(Micros(t.done - t.send_start));
   const int code = response.status_code();
   metrics::Counter* status = nullptr;
@@ -206,29 +253,33 @@ void Worker::OnScenarioResponse(Connection& c, const ResponseParser& response) {
       ok = false;
     }
   }
+  if (ok && st.cache_slot >= 0) {
+    u.cache.Store(static_cast<size_t>(st.cache_slot), st.cache_vars, u.vars, loop_.Now(),
+                  st.cache_ttl);
+  }
   c.tag = Nanos(0);
-  AfterStep(c, u, ok, code >= 500);
+  AfterStep(*u.connection, u, ok, code >= 500);
 }
 
 void Worker::OnScenarioFailure(Connection& c, ErrorCategory category, const char* what) {
-  VirtualUser& u = *users_[c.id()];
+  VirtualUser& u = UserOf(c);
   LeavePool(c);
   if (c.tag != Nanos(0)) {  // the step's request failed
     CountFailure(category, what);
     m_.sent->value += static_cast<double>(c.timings().bytes_sent);
     m_.received->value += static_cast<double>(c.timings().bytes_received);
-    scenario_metrics_[u.scenario].requests->value += 1;
+    RequestCounter(u)->value += 1;
     c.tag = Nanos(0);
     if (c.timings().send_start == Nanos(0)) ++connect_failures_[c.id()];
-    AfterStep(c, u, false, true);
+    AfterStep(*u.connection, u, false, true);
   } else {
     ++connect_failures_[c.id()];
-    if (u.phase == VirtualUser::Phase::kWaiting) {
+    if (WaitsOn(c)) {
       // The step was waiting for this connection, which could not (re)connect.
       CountFailure(category, what);
-      scenario_metrics_[u.scenario].requests->value += 1;
-      AfterStep(c, u, false, true);
-    } else if (u.phase == VirtualUser::Phase::kIdle) {
+      RequestCounter(u)->value += 1;
+      AfterStep(*u.connection, u, false, true);
+    } else if (u.phase == VirtualUser::Phase::kIdle && !IsSide(c)) {
       if (!open_ && !stopping_ && budget_ > 0) {
         --budget_;
         CountFailure(category, what);
@@ -281,7 +332,7 @@ void Worker::NextStep(Connection& c, VirtualUser& u) {
   }
   ++u.step;
   u.attempt = 0;
-  SendStep(c, u, loop_.Now());
+  SendStep(u, loop_.Now());
 }
 
 void Worker::OnUserTimer(VirtualUser& u) {
@@ -293,9 +344,11 @@ void Worker::OnUserTimer(VirtualUser& u) {
   if (u.attempt < 0) {
     NextStep(c, u);  // think time over
   } else {
-    SendStep(c, u, loop_.Now());  // retry the same step
+    SendStep(u, loop_.Now());  // retry the same step
   }
-  if (u.phase == VirtualUser::Phase::kWaiting && AwaitsReconnect(c)) Reconnect(c);
+  if (u.phase == VirtualUser::Phase::kWaiting && AwaitsReconnect(StepConnection(u))) {
+    Reconnect(StepConnection(u));
+  }
   MaybeFinish();
 }
 

@@ -52,6 +52,8 @@ void AddStepSeries(StepAcc& st, const metrics::SeriesKey& key, const metrics::Me
   if (key.name == names::kStepsTotal) {
     st.s.count += n;
     if (status && *status == "failure") st.s.failed += n;
+    const std::string* cache = FindLabel(key, names::kCacheLabel);
+    if (cache && *cache == "hit") st.s.cache_hits += n;
   } else if (key.name == names::kStepStatusCodes) {
     const std::string* code = FindLabel(key, names::kStatusLabel);
     if (code && n > 0) st.s.status_codes[*code] += n;
@@ -78,6 +80,8 @@ void AddSeries(ScenarioAcc& a, const metrics::SeriesKey& key, const metrics::Met
   const uint64_t n = CounterValue(*counter);
   if (key.name == names::kScenarioRequests) {
     a.s.requests += n;
+    if (const std::string* host = FindLabel(key, names::kHostLabel))
+      a.s.requests_by_host[*host] += n;
   } else if (key.name == names::kScenarioExecutions) {
     const std::string* status = FindLabel(key, "status");
     (status && *status == "failure" ? a.s.iterations_failed : a.s.iterations_ok) += n;
@@ -227,6 +231,15 @@ void AppendScenarioReport(std::string& out, const std::vector<ScenarioSummary>& 
                   sc.iteration.count ? FormatLatency(sc.iteration.mean).c_str() : "-",
                   FormatCount(sc.errors).c_str());
     out += buf;
+    if (!sc.requests_by_host.empty()) {
+      out += "    requests by host:";
+      std::string sep = " ";
+      for (const auto& [host, n] : sc.requests_by_host) {
+        out += sep + host + " " + FormatCount(n);
+        sep = ", ";
+      }
+      out += "\n";
+    }
     if (sc.data_exhausted > 0) {
       out += "    " + FormatCount(sc.data_exhausted) +
              " users stopped: the sequential data file ran out of rows\n";
@@ -249,14 +262,22 @@ void AppendScenarioReport(std::string& out, const std::vector<ScenarioSummary>& 
       TableRow(out, "(requests)", width, sc.requests, sc.rps, "-", sc.request_latency);
     }
     for (const StepSummary& st : sc.steps) {
-      if (st.status_codes.empty() && st.assertions_passed + st.assertions_failed == 0) continue;
-      out += "    " + st.name + ":";
-      if (!st.status_codes.empty()) out += " status " + Codes(st.status_codes);
-      if (st.assertions_passed + st.assertions_failed > 0) {
-        out += std::string(st.status_codes.empty() ? "" : ";") + " assertions " +
-               FormatCount(st.assertions_passed) + " passed, " + FormatCount(st.assertions_failed) +
-               " failed";
+      if (st.status_codes.empty() && st.assertions_passed + st.assertions_failed == 0 &&
+          st.cache_hits == 0) {
+        continue;
       }
+      out += "    " + st.name + ":";
+      std::string sep;
+      if (!st.status_codes.empty()) {
+        out += " status " + Codes(st.status_codes);
+        sep = ";";
+      }
+      if (st.assertions_passed + st.assertions_failed > 0) {
+        out += sep + " assertions " + FormatCount(st.assertions_passed) + " passed, " +
+               FormatCount(st.assertions_failed) + " failed";
+        sep = ";";
+      }
+      if (st.cache_hits > 0) out += sep + " cache hits " + FormatCount(st.cache_hits);
       out += "\n";
     }
   }
@@ -296,6 +317,7 @@ nlohmann::json ScenariosJson(const std::vector<ScenarioSummary>& scenarios) {
            {"count", st.count},
            {"rps", st.rps},
            {"errors", st.failed},
+           {"cache_hits", st.cache_hits},
            {"assertions", {{"passed", st.assertions_passed}, {"failed", st.assertions_failed}}},
            {"status_codes", st.status_codes},
            {"latency_ms", LatencyJson(st.latency)}});
@@ -311,6 +333,7 @@ nlohmann::json ScenariosJson(const std::vector<ScenarioSummary>& scenarios) {
         {"iteration_ms", LatencyJson(sc.iteration)},
         {"steps", std::move(steps)}};
     if (sc.request_latency.count > 0) j["request_latency_ms"] = LatencyJson(sc.request_latency);
+    if (!sc.requests_by_host.empty()) j["requests_by_host"] = sc.requests_by_host;
     list.push_back(std::move(j));
   }
   return list;

@@ -24,4 +24,11 @@ struct EngineOutcome {
 // as a bound on a broken run.
 EngineOutcome RunEngine(const config::TestPlan& plan, bool must_end_by_budget = false);
 
+// The value of counter `name` with exactly `labels` in `s`, 0 when there is none.
+inline double CounterIn(const metrics::Snapshot& s, const char* name,
+                        const metrics::Labels& labels) {
+  const metrics::Counter* c = s.FindCounter(name, labels);
+  return c ? c->value : 0;
+}
+
 }  // namespace volley::fakes

@@ -98,6 +98,7 @@ struct ExitStatus {
 struct Env {
   std::vector<std::string> unset;
   std::map<std::string, std::string> set;
+  std::string cwd;  // the child's working directory; empty: the parent's
 };
 
 class Subprocess {
@@ -154,7 +155,8 @@ class Subprocess {
       sigprocmask(SIG_SETMASK, &none, nullptr);
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(127);
-      if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
+      if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0 ||
+          (!env.cwd.empty() && chdir(env.cwd.c_str()) != 0)) {
         const int e = errno;
         [[maybe_unused]] ssize_t w = write(status_pipe[1], &e, sizeof e);
         _exit(127);

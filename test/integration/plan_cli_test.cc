@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "cli_harness.h"
 #include "fakes/raw_http.h"
@@ -31,17 +32,25 @@ std::vector<std::string> Lines(const std::string& text) {
   return out;
 }
 
+// examples/ and examples/seed/ (plans in the seed project's current format, one per key it
+// added; validated from the source tree's root, as their data-file paths are written).
 TEST(PlanCli, EveryExamplePlanIsValid) {
-  int seen = 0;
-  for (const auto& entry :
-       std::filesystem::directory_iterator(std::string(VOLLEY_SOURCE_DIR) + "/examples")) {
-    if (entry.path().extension() != ".yaml") continue;
-    ++seen;
-    Outcome o = RunVolley({"validate", "--no-env", entry.path().string()});
-    EXPECT_TRUE(o.status.Exited(0)) << o.Diagnostics();
-    EXPECT_NE(o.out.find(": valid ("), std::string::npos) << o.Diagnostics();
+  int seen = 0, seed = 0;
+  Env env = CleanEnv();
+  env.cwd = VOLLEY_SOURCE_DIR;
+  for (const char* dir : {"/examples", "/examples/seed"}) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::string(VOLLEY_SOURCE_DIR) + dir)) {
+      if (entry.path().extension() != ".yaml") continue;
+      ++seen;
+      seed += std::string(dir) == "/examples/seed";
+      Outcome o = RunVolley({"validate", "--no-env", entry.path().string()}, env);
+      EXPECT_TRUE(o.status.Exited(0)) << o.Diagnostics();
+      EXPECT_NE(o.out.find(": valid ("), std::string::npos) << o.Diagnostics();
+    }
   }
-  EXPECT_GE(seen, 5);
+  EXPECT_GE(seen, 10);
+  EXPECT_EQ(seed, 5);
 }
 
 // Problems only the engine and the threshold parser can find are positioned like the
@@ -74,7 +83,6 @@ outputs:
            ":5:5: scenarios[0]: dataFile: ",
            ":8:9: scenarios[0].steps[0]: extract[0]: ",
            ":8:9: scenarios[0].steps[0]: assertions[0]: ",
-           ":8:9: scenarios[0].steps[0]: variable 'nobody' is set by no extraction",
            ":12:3: thresholds.http_req_duration: ",
            ":14:5: outputs[0]: unknown output type 'carrier-pigeon'",
        }) {
@@ -82,7 +90,12 @@ outputs:
     for (const auto& l : lines) found = found || l.find(want) != std::string::npos;
     EXPECT_TRUE(found) << "missing '" << want << "' in\n" << v.err;
   }
-  for (const auto& l : lines) EXPECT_EQ(l.rfind(plan + ":", 0), 0u) << l;
+  for (const auto& l : lines) {
+    EXPECT_EQ(l.rfind(plan + ":", 0), 0u) << l;
+    // The missing data file hides which variables its columns would have set: no
+    // follow-on "set by no extraction" problem.
+    EXPECT_EQ(l.find("is set by no extraction"), std::string::npos) << l;
+  }
   Outcome r = RunVolley({"run", plan, "--metrics-addr", ""});
   EXPECT_TRUE(r.status.Exited(2)) << r.Diagnostics();
   EXPECT_NE(r.err.find(":3:28: load.target: must be >= 0, got -5"), std::string::npos)
@@ -90,6 +103,55 @@ outputs:
   json stats;
   StopTarget(target, &stats);
   EXPECT_EQ(stats.value("requests", -1), 0) << stats.dump();
+}
+
+// A data file that cannot be read is one problem naming both places looked at (beside the
+// plan, then the working directory); a variable nothing sets is still reported where no
+// data file is involved.
+TEST(PlanCli, UnreadableDataFileIsOneProblem) {
+  TempDir dir;
+  const std::string plan = WritePlan(dir, "data.yaml", R"(version: "1.0"
+config: {baseUrl: "http://127.0.0.1:9", duration: 5s}
+scenarios:
+  - name: S
+    dataFile: {path: ./data/missing.csv}
+    steps:
+      - request: {path: "/a/${user}/${id}", body: '${password}'}
+  - name: T
+    steps:
+      - request: {path: "/b/${nobody}"}
+)");
+  Outcome v = RunVolley({"validate", "--no-env", plan});
+  ASSERT_TRUE(v.status.Exited(2)) << v.Diagnostics();
+  const auto lines = Lines(v.err);
+  ASSERT_EQ(lines.size(), 2u) << v.err;
+  EXPECT_EQ(lines[0], plan + ":4:5: scenarios[0]: dataFile: cannot open './data/missing.csv': " +
+                          "not beside the plan (" + dir.File("./data/missing.csv") +
+                          ": No such file or directory) nor from the working directory " +
+                          "(./data/missing.csv: No such file or directory); give a path " +
+                          "relative to the plan file");
+  EXPECT_EQ(lines[1], plan + ":10:9: scenarios[1].steps[0]: variable 'nobody' is set by no " +
+                          "extraction of scenario 'T' and is no column of its data file");
+}
+
+// A data file the plan names relative to the directory volley runs in (as the seed
+// project's examples do) is found there when it is not beside the plan.
+TEST(PlanCli, DataFileFromTheWorkingDirectory) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("plans"));
+  std::filesystem::create_directories(dir.File("data"));
+  std::ofstream(dir.File("data/users.csv")) << "user\nann\n";
+  const std::string plan = WritePlan(dir, "plans/p.yaml", R"(version: "1.0"
+config: {baseUrl: "http://127.0.0.1:9", duration: 5s}
+scenarios:
+  - name: S
+    dataFile: {path: ./data/users.csv}
+    steps: [{request: {path: "/a/${user}"}}]
+)");
+  Env env = CleanEnv();
+  env.cwd = dir.path();
+  Outcome v = RunVolley({"validate", "--no-env", plan}, env);
+  EXPECT_TRUE(v.status.Exited(0)) << v.Diagnostics();
 }
 
 // The whole-plan checks (config::Validate) keep the YAML position and show the values.
@@ -301,6 +363,60 @@ scenarios: [{name: S, steps: [{request: {path: /}}]}]
   node.proc->Signal(SIGTERM);
   EXPECT_TRUE(node.proc->Wait(kQuick).Exited(0)) << node.proc->Diagnostics();
   EXPECT_NE(node.proc->Stdout().find("requests"), std::string::npos);
+}
+
+// Server-side TCP connections in ESTABLISHED state on 127.0.0.1:`port` (/proc/net/tcp).
+int EstablishedTo(uint16_t port) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // header
+  char want[16];
+  std::snprintf(want, sizeof want, "0100007F:%04X", port);
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string slot, local, remote, state;
+    f >> slot >> local >> remote >> state;
+    n += local == want && state == "01";
+  }
+  return n;
+}
+
+// `standby:` on a node: after the test's duration, `workers` connections stay open to the
+// target and, with rps 0, send nothing; /health says standby with those workers.
+TEST(NodeCli, StandbyKeepsConnectionsWarmAfterTheTest) {
+  Target target;
+  ASSERT_TRUE(StartTarget({"--threads", "1"}, &target));
+  Node node;
+  ASSERT_TRUE(StartNode(&node));
+  fakes::LoopbackClient c(node.port);
+  const std::string plan = R"(version: "1.0"
+metadata: {tenant: acme, run_id: warm-1}
+config: {baseUrl: ")" + target.Url() +
+                           R"(", duration: 1s, workers: 1}
+load: {model: rps, target: 20}
+scenarios: [{name: S, steps: [{request: {path: /}}]}]
+standby: {workers: 3, rps: 0}
+)";
+  auto started = c.Post("/config", plan, "application/yaml");
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 200) << started->body;
+  EXPECT_EQ(ParseJson(started->body).value("run_id", ""), "warm-1");
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        const json h = Health(c);
+        return h.value("node_state", "") == "standby" && h.value("workers", 0) == 3;
+      },
+      kQuick))
+      << Health(c).dump();
+  // The test's connection closed at its end; the standby's three are open.
+  EXPECT_TRUE(PollUntil([&] { return EstablishedTo(target.port) == 3; }, kQuick))
+      << EstablishedTo(target.port);
+  node.proc->Signal(SIGTERM);
+  EXPECT_TRUE(node.proc->Wait(kQuick).Exited(0)) << node.proc->Diagnostics();
+  json stats;
+  StopTarget(target, &stats);
+  EXPECT_EQ(stats.value("requests", -1), 20) << stats.dump();  // none from the standby
 }
 
 // Issue 17, "no open relay": off loopback without a token the node does not start.

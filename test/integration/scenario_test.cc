@@ -42,10 +42,7 @@ config::TestPlan Plan(const std::string& yaml, const RecordingServer& server, ui
   return *plan;
 }
 
-double Count(const metrics::Snapshot& s, const char* name, const metrics::Labels& labels) {
-  const metrics::Counter* c = s.FindCounter(name, labels);
-  return c ? c->value : 0;
-}
+using fakes::CounterIn;
 
 TEST(Scenario, SubstitutesExtractedValuesIntoPathQueryHeadersAndBody) {
   RecordingServer server;
@@ -103,8 +100,9 @@ scenarios:
   ASSERT_EQ(logins.size(), 5u);
   EXPECT_EQ(logins[0].body, R"({"user":"u"})");
   const metrics::Labels shop{{names::kScenarioLabel, "Shop"}};
-  EXPECT_EQ(Count(out.snapshot, names::kScenarioRequests, shop), 15);
-  EXPECT_EQ(Count(out.snapshot, names::kScenarioExecutions, {shop[0], {"status", "success"}}), 5);
+  EXPECT_EQ(CounterIn(out.snapshot, names::kScenarioRequests, shop), 15);
+  EXPECT_EQ(CounterIn(out.snapshot, names::kScenarioExecutions, {shop[0], {"status", "success"}}),
+            5);
   EXPECT_EQ(out.summary.errors_total, 0u);
 }
 
@@ -174,16 +172,16 @@ scenarios:
     l.emplace_back(k, v);
     return l;
   };
-  EXPECT_EQ(Count(out.snapshot, names::kAssertions, with(a, "result", "passed")), 7 * 30);
-  EXPECT_EQ(Count(out.snapshot, names::kAssertions, with(a, "result", "failed")), 3 * 30);
-  EXPECT_EQ(Count(out.snapshot, names::kStepsTotal, with(a, "status", "failure")), 30);
+  EXPECT_EQ(CounterIn(out.snapshot, names::kAssertions, with(a, "result", "passed")), 7 * 30);
+  EXPECT_EQ(CounterIn(out.snapshot, names::kAssertions, with(a, "result", "failed")), 3 * 30);
+  EXPECT_EQ(CounterIn(out.snapshot, names::kStepsTotal, with(a, "status", "failure")), 30);
   // A 404 the plan expects passes its assertion, but a 4xx is still a failed step and a
   // client_error, as in the seed project.
-  EXPECT_EQ(Count(out.snapshot, names::kAssertions, with(b, "result", "passed")), 30);
-  EXPECT_EQ(Count(out.snapshot, names::kStepsTotal, with(b, "status", "failure")), 30);
+  EXPECT_EQ(CounterIn(out.snapshot, names::kAssertions, with(b, "result", "passed")), 30);
+  EXPECT_EQ(CounterIn(out.snapshot, names::kStepsTotal, with(b, "status", "failure")), 30);
   EXPECT_EQ(server.requests_to("/b").size(), 30u);  // failures did not stop the users
-  EXPECT_EQ(Count(out.snapshot, names::kScenarioExecutions,
-                  {{names::kScenarioLabel, "S"}, {"status", "failure"}}),
+  EXPECT_EQ(CounterIn(out.snapshot, names::kScenarioExecutions,
+                      {{names::kScenarioLabel, "S"}, {"status", "failure"}}),
             30);
   EXPECT_EQ(out.summary.errors.at("client_error"), 30u);
 }
@@ -244,7 +242,7 @@ scenarios:
     EXPECT_EQ(r.Header("x-p"), "p,\"" + r.query.substr(3));  // "u=uN" -> p,"N
   }
   for (int i = 0; i < 10; ++i) EXPECT_EQ(users.count("u=u" + std::to_string(i)), 1u) << i;
-  EXPECT_GE(Count(out.snapshot, names::kDataExhausted, {{names::kScenarioLabel, "D"}}), 3);
+  EXPECT_GE(CounterIn(out.snapshot, names::kDataExhausted, {{names::kScenarioLabel, "D"}}), 3);
 }
 
 TEST(Scenario, CycleDataWrapsAroundInOrderAndRandomStaysInTheFile) {
@@ -354,8 +352,8 @@ scenarios:
     l.emplace_back("status", v);
     return l;
   };
-  EXPECT_EQ(Count(out.snapshot, names::kStepsTotal, with(step3, "success")), 4);
-  EXPECT_EQ(Count(out.snapshot, names::kStepsTotal, with(step3, "failure")), 0);
+  EXPECT_EQ(CounterIn(out.snapshot, names::kStepsTotal, with(step3, "success")), 4);
+  EXPECT_EQ(CounterIn(out.snapshot, names::kStepsTotal, with(step3, "failure")), 0);
 }
 
 TEST(Scenario, PerScenarioTimeoutApplies) {
@@ -392,8 +390,8 @@ scenarios:
 )yaml";
   auto plan = Plan(yaml, server, 0, 20);
   auto out = fakes::RunEngine(plan);
-  const double done = Count(out.snapshot, names::kScenarioExecutions,
-                            {{names::kScenarioLabel, "O"}, {"status", "success"}});
+  const double done = CounterIn(out.snapshot, names::kScenarioExecutions,
+                                {{names::kScenarioLabel, "O"}, {"status", "success"}});
   // 100/s for 2 s: 200 arrivals; on a loaded machine the last one or two can fall due after
   // the deadline has fired. Every iteration that started ran both steps to the end.
   EXPECT_NEAR(done, 200, 4);
@@ -417,8 +415,8 @@ scenarios:
     steps: [{request: {path: /s}, thinkTime: 10ms}]
 )yaml";
   auto out = fakes::RunEngine(Plan(yaml, server, 0, 20));
-  const double done = Count(out.snapshot, names::kScenarioExecutions,
-                            {{names::kScenarioLabel, "St"}, {"status", "success"}});
+  const double done = CounterIn(out.snapshot, names::kScenarioExecutions,
+                                {{names::kScenarioLabel, "St"}, {"status", "success"}});
   EXPECT_NEAR(done, 150, 4);
   EXPECT_EQ(server.requests_to("/s").size(), static_cast<size_t>(done));
   EXPECT_EQ(out.info.abandoned, 0u);

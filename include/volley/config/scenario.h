@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "volley/common/clock.h"
+#include "volley/common/url.h"
 
 namespace volley::config {
 
@@ -61,12 +62,22 @@ struct Step {
   std::string origin;
   std::string method = "GET";
   std::string path = "/";
+  // A step whose path is a full http:// or https:// URL goes to that origin (its path is
+  // then `path`, not joined to the base URL's); unset: the plan's base URL.
+  std::optional<Url> origin_url;
   std::vector<KeyValue> query;    // appended to the path as ?k=v&..., values URL-encoded
   std::vector<KeyValue> headers;  // over the plan's custom headers (same name replaces)
   std::string body;
+  // `bodySize`: instead of `body`, this many bytes of random letters and digits (the same
+  // bytes for every request of the run, from one buffer shared by every connection).
+  uint64_t body_size = 0;
   std::vector<Extraction> extract;
   std::vector<Assertion> assertions;
   ThinkTime think;
+  // `cache: {ttl}`: per virtual user, once the step has succeeded its extracted variables
+  // are kept for this long; while they are fresh the step is skipped (a cache hit). 0 = no
+  // cache.
+  Nanos cache_ttl{0};
 };
 
 struct DataFile {
@@ -74,9 +85,13 @@ struct DataFile {
   // sequential: each row once, in order, across all users; a user that finds none left
   //   stops. cycle: in order, starting again after the last. random: uniformly at random.
   enum class Strategy : uint8_t { kSequential, kRandom, kCycle };
-  std::string path;  // resolved against the plan file's directory
+  // Resolved against the plan file's directory. A relative path the plan gives is looked
+  // up there first, then from the working directory (`fallback_path`, as written; empty
+  // for absolute paths or when both are the same).
+  std::string path;
   Format format = Format::kCsv;
   Strategy strategy = Strategy::kSequential;
+  std::string fallback_path;
 };
 
 struct Scenario {

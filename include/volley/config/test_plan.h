@@ -124,7 +124,25 @@ struct TestPlan {
   Nanos metrics_linger = std::chrono::seconds(5);
   std::string node_id;  // default: hostname
   std::string region = "local";
-  std::string run_id;
+  std::string run_id;  // RUN_ID, metadata.run_id; generated when empty
+  // metadata.tenant: when set, a `tenant` label on every exposed metric of the run.
+  std::string tenant;
+  // config.pool (the seed project's connection pool): false when maxIdlePerHost or
+  // idleTimeoutSecs is 0, i.e. a new connection for every request. Otherwise connections
+  // are kept alive (volley's pool holds `workers` connections per host, whatever
+  // maxIdlePerHost says).
+  bool reuse_connections = true;
+  // `standby:` (volley node only): after the test ran its whole duration, keep `workers`
+  // connections to the base URL open and send `rps` GET requests per second to its path
+  // (0: connected, silent) until the next plan or a stop. Node state `standby`.
+  struct Standby {
+    int workers = 2;
+    double rps = 0;
+  };
+  std::optional<Standby> standby;
+  // Open models: when no arrival is due any more, keep the connections open until the
+  // duration ends instead of ending the test (standby with rps 0). Not a plan key.
+  bool hold_connections = false;
   // Scenario mode when not empty: every iteration runs one scenario, chosen by weight.
   // Empty: single-request mode with `request`.
   std::vector<Scenario> scenarios;

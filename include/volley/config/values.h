@@ -3,6 +3,7 @@
 // Errors quote the text and show the expected form; kInvalidArgument.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +20,10 @@ Result<std::vector<Header>> ParseHeaderList(std::string_view text);
 Result<LoadModelKind> ParseLoadModelKind(std::string_view text);
 // "30s:100,1m:200" → stages.
 Result<std::vector<Stage>> ParseStages(std::string_view text);
+// A body size as the seed project writes it: a whole number and a unit, B, KB (1024) or
+// MB (1048576), e.g. "512KB", "1 MB"; > 0 and at most kMaxBodySize.
+inline constexpr uint64_t kMaxBodySize = 256ull << 20;
+Result<uint64_t> ParseBodySize(std::string_view text);
 // "host:ip:port" (RESOLVE_TARGET_ADDR) into plan.resolve_*.
 Result<void> ParseResolve(std::string_view text, TestPlan& plan);
 

@@ -30,7 +30,9 @@ inline constexpr const char* kStaleRetries = "stale_connection_retries_total";
 inline constexpr const char* kScenarioRequests = "scenario_requests_total";      // scenario
 inline constexpr const char* kScenarioExecutions = "scenario_executions_total";  // scenario, status
 inline constexpr const char* kScenarioDuration = "scenario_duration_seconds";    // scenario
-inline constexpr const char* kStepsTotal = "scenario_steps_total";  // scenario, step, status
+// scenario, step, status; steps with `cache: {ttl}` also have a {status="success",
+// cache="hit"} series: skipped because their cached values were fresh (no request).
+inline constexpr const char* kStepsTotal = "scenario_steps_total";
 inline constexpr const char* kStepDuration = "scenario_step_duration_seconds";  // scenario, step
 inline constexpr const char* kStepStatusCodes =
     "scenario_step_status_codes_total";  // scenario, step, status_code
@@ -39,6 +41,9 @@ inline constexpr const char* kAssertions = "scenario_assertions_total";  // scen
 inline constexpr const char* kDataExhausted = "scenario_data_exhausted_total";  // scenario
 inline constexpr const char* kScenarioLabel = "scenario";
 inline constexpr const char* kStepLabel = "step";
+inline constexpr const char* kCacheLabel = "cache";
+// scenario_requests_total of a plan whose steps go to more than one host: "host:port".
+inline constexpr const char* kHostLabel = "host";
 inline constexpr const char* kStatusLabel = "status_code";
 inline constexpr const char* kCategoryLabel = "category";
 // Error category label values, in the order of engine::ErrorCategory.

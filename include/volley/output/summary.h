@@ -50,9 +50,10 @@ LatencySummary Summarize(const metrics::Histogram& h);
 // scenario_step_status_codes_total and scenario_assertions_total with its labels.
 struct StepSummary {
   std::string name;
-  uint64_t count = 0;   // executions, successful or not
-  uint64_t failed = 0;  // status="failure": the report's "errors"
-  double rps = 0;       // count per second of the run
+  uint64_t count = 0;       // executions, successful or not, cache hits included
+  uint64_t failed = 0;      // status="failure": the report's "errors"
+  uint64_t cache_hits = 0;  // skipped for fresh cached values (cache="hit"), in count
+  double rps = 0;           // count per second of the run
   uint64_t assertions_passed = 0, assertions_failed = 0;
   std::map<std::string, uint64_t> status_codes;  // "200" -> count
   LatencySummary latency;                        // scenario_step_duration_seconds
@@ -61,7 +62,9 @@ struct StepSummary {
 // One scenario, from the series whose `scenario` label is its name.
 struct ScenarioSummary {
   std::string name;
-  uint64_t requests = 0;                              // scenario_requests_total
+  uint64_t requests = 0;  // scenario_requests_total
+  // Of those, by `host` label: plans with full-URL steps to other hosts; empty otherwise.
+  std::map<std::string, uint64_t> requests_by_host;
   double rps = 0;                                     // requests per second of the run
   uint64_t errors = 0;                                // failed steps, over all its steps
   uint64_t iterations_ok = 0, iterations_failed = 0;  // scenario_executions_total{status}

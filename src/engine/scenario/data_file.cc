@@ -188,26 +188,38 @@ Result<DataTable> LoadDataFile(const config::DataFile& spec, uint64_t max_bytes)
   struct Closer {
     void operator()(FILE* f) const { std::fclose(f); }
   };
-  std::unique_ptr<FILE, Closer> f(std::fopen(spec.path.c_str(), "rb"));
+  std::string path = spec.path;
+  std::unique_ptr<FILE, Closer> f(std::fopen(path.c_str(), "rb"));
+  if (!f && !spec.fallback_path.empty()) {
+    const std::string first = std::strerror(errno);
+    path = spec.fallback_path;
+    f.reset(std::fopen(path.c_str(), "rb"));
+    if (!f) {
+      return MakeError(ErrorCode::kIo, "cannot open '" + spec.fallback_path +
+                                           "': not beside the plan (" + spec.path + ": " + first +
+                                           ") nor from the working directory (" +
+                                           spec.fallback_path + ": " + std::strerror(errno) +
+                                           "); give a path relative to the plan file");
+    }
+  }
   if (!f) {
-    return MakeError(ErrorCode::kIo, spec.path + ": cannot open: " + std::strerror(errno));
+    return MakeError(ErrorCode::kIo, path + ": cannot open: " + std::strerror(errno));
   }
   std::string text;
   char buf[64 * 1024];
   size_t got;
   while ((got = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
     if (text.size() + got > max_bytes) {
-      return MakeError(ErrorCode::kInvalidArgument, spec.path +
-                                                        ": larger than the data file limit of " +
+      return MakeError(ErrorCode::kInvalidArgument, path + ": larger than the data file limit of " +
                                                         std::to_string(max_bytes) + " bytes");
     }
     text.append(buf, got);
   }
   if (std::ferror(f.get())) {
-    return MakeError(ErrorCode::kIo, spec.path + ": read failed: " + std::strerror(errno));
+    return MakeError(ErrorCode::kIo, path + ": read failed: " + std::strerror(errno));
   }
-  return spec.format == config::DataFile::Format::kCsv ? ParseCsv(text, spec.path)
-                                                       : ParseJsonRows(text, spec.path);
+  return spec.format == config::DataFile::Format::kCsv ? ParseCsv(text, path)
+                                                       : ParseJsonRows(text, path);
 }
 
 }  // namespace volley::engine::scenario

@@ -37,8 +37,10 @@ Result<DataTable> ParseCsv(std::string_view text, std::string_view file);
 // string, expected an object", no rows, nesting deeper than 64.
 Result<DataTable> ParseJsonRows(std::string_view text, std::string_view file);
 
-// Reads `spec.path` (already resolved by the plan loader) and parses it by `spec.format`.
-// Errors: kIo if it cannot be read ("users.csv: cannot open: No such file or directory"),
+// Reads `spec.path` (already resolved by the plan loader), or `spec.fallback_path` when
+// that cannot be opened and a fallback is given, and parses it by `spec.format`.
+// Errors: kIo if it cannot be read ("users.csv: cannot open: No such file or directory";
+// with a fallback, the message names both places tried),
 // kInvalidArgument if it is larger than `max_bytes` or does not parse.
 Result<DataTable> LoadDataFile(const config::DataFile& spec,
                                uint64_t max_bytes = kDefaultMaxDataFileBytes);

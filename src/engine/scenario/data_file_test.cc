@@ -144,5 +144,29 @@ TEST_F(LoadDataFileTest, Errors) {
   EXPECT_EQ(t.error().message, bad.path + ":2: row has 1 fields, the header has 2");
 }
 
+// A path the plan gives relative to itself is tried beside the plan, then as written (from
+// the working directory); when neither opens, the error names both.
+TEST_F(LoadDataFileTest, FallsBackToTheWorkingDirectoryAndNamesBothPlaces) {
+  config::DataFile spec{dir_ + "/plans/u.csv"};
+  spec.fallback_path = Write("u.csv", "id\n7\n");
+  auto t = LoadDataFile(spec);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->rows, (Rows{{"7"}}));
+  spec.fallback_path = dir_ + "/none.csv";
+  t = LoadDataFile(spec);
+  ASSERT_FALSE(t);
+  EXPECT_EQ(t.error().code, ErrorCode::kIo);
+  EXPECT_EQ(t.error().message, "cannot open '" + dir_ + "/none.csv': not beside the plan (" + dir_ +
+                                   "/plans/u.csv: No such file or directory) nor from " +
+                                   "the working directory (" + dir_ +
+                                   "/none.csv: No such file or directory); give a path " +
+                                   "relative to the plan file");
+  // Found beside the plan: the fallback is not looked at.
+  spec.path = Write("b.csv", "id\n8\n");
+  t = LoadDataFile(spec);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->rows, (Rows{{"8"}}));
+}
+
 }  // namespace
 }  // namespace volley::engine::scenario
