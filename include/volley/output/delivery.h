@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "volley/common/clock.h"
+#include "volley/common/http_client.h"
 #include "volley/common/result.h"
 
 namespace volley::output::delivery {
@@ -135,5 +136,23 @@ class DeliveryTransport {
   // deadline passes. Never blocks for longer than a connect attempt.
   virtual void Cancel() = 0;
 };
+
+// The HTTP side of a push protocol, for MakeHttpTransport.
+struct HttpTransportOptions {
+  std::string url;                 // http(s)://host[:port]/path, as given to curl
+  http::Headers headers;           // on every request (Content-Type, encoding, auth, agent)
+  std::string idempotency_header;  // sends DeliveryRequest::idempotency_key under it; "" none
+  Nanos max_connect_timeout = std::chrono::seconds(3);  // connecting, within each timeout
+  size_t max_response_bytes = DeliveryTransport::kMaxResponseBytes;
+  bool truncate_response = false;  // keep the first max_response_bytes instead of failing
+  // A kept connection idle for longer than this (real time) is not reused: servers close
+  // idle connections, and a request on one the server has just closed fails for nothing.
+  Nanos max_idle = Nanos::max();
+};
+
+// POSTs on http::HttpClient (libcurl): one keep-alive connection, proxy variables and the
+// system CA store as curl honours them. Transport errors come back as kIo, kTimeout or
+// kProtocol. The URL is checked by curl at the first Post (kIo when it is unusable).
+std::unique_ptr<DeliveryTransport> MakeHttpTransport(HttpTransportOptions options);
 
 }  // namespace volley::output::delivery

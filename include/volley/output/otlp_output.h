@@ -29,6 +29,7 @@
 #include "volley/common/result.h"
 #include "volley/metrics/collector.h"
 #include "volley/metrics/series.h"
+#include "volley/output/delivery.h"
 #include "volley/output/output.h"
 
 namespace volley::output {
@@ -83,9 +84,9 @@ struct OtlpStats {
   uint64_t queue_batches = 0;    // now
 };
 
-// What carries a request to the endpoint; the reporter owns one (http by default, a fake
-// in tests). Defined in src/output/otlp/otlp_transport.h.
-class OtlpTransport;
+// What carries a request to the endpoint (the delivery path's transport interface); the
+// reporter owns one (http by default, a fake in tests).
+using OtlpTransport = delivery::DeliveryTransport;
 namespace otlp {
 struct Batch;
 }

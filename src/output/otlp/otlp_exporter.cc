@@ -3,14 +3,12 @@
 #include <system_error>
 #include <utility>
 
-#include "clock_wait.h"
+#include "volley/output/delivery.h"
 #include "volley/wire/otlp_metrics.h"
 
 namespace volley::output {
 namespace {
 
-// A Retry-After above this is taken as this: a server cannot park the exporter for a day.
-constexpr Nanos kMaxRetryAfter = std::chrono::minutes(5);
 // How often Finish re-cancels a request that outlived the deadline (real time).
 constexpr auto kCancelRepeat = std::chrono::milliseconds(10);
 
@@ -79,13 +77,13 @@ void OtlpOutput::Exporter::Loop() {
       break;
     }
     if (queue_.empty()) {
-      otlp::WaitUntil(cv_, lock, clock, Nanos::max(),
+      delivery::WaitUntil(cv_, lock, clock, Nanos::max(),
                       [&] { return abort_ || flushing_ || !queue_.empty(); });
       continue;
     }
     if (now < next_attempt_) {
       const bool was_flushing = flushing_;
-      otlp::WaitUntil(cv_, lock, clock, next_attempt_,
+      delivery::WaitUntil(cv_, lock, clock, next_attempt_,
                       [&] { return abort_ || flushing_ != was_flushing; });
       continue;
     }
@@ -94,7 +92,7 @@ void OtlpOutput::Exporter::Loop() {
     Nanos timeout = settings_.timeout;
     if (flushing_) timeout = std::min(timeout, flush_deadline_ - now);
     lock.unlock();
-    Result<OtlpHttpReply> result = transport_->Post(*body, timeout);
+    Result<OtlpHttpReply> result = transport_->Post({*body, ""}, timeout);
     lock.lock();
     OnResult(result, clock.Now());
   }
@@ -109,7 +107,7 @@ void OtlpOutput::Exporter::OnResult(const Result<OtlpHttpReply>& result, Nanos n
     ++stats_.exports_retried;
     ++failures_in_a_row_;
     throttled_ = retry_after.has_value();
-    next_attempt_ = now + otlp::RetryDelay(retry_after, backoff_, kMaxRetryAfter);
+    next_attempt_ = now + delivery::RetryDelay(retry_after, backoff_);
     LogOnce(kind, "export to " + settings_.endpoint + " failed, retrying with backoff: " + why);
   };
   if (!result) {
@@ -146,7 +144,7 @@ void OtlpOutput::Exporter::OnResult(const Result<OtlpHttpReply>& result, Nanos n
       return;
     }
     case otlp::ReplyClass::kRetryable:
-      retry(otlp::ParseRetryAfter(reply.retry_after, UnixSecondsNow()),
+      retry(delivery::ParseRetryAfter(reply.retry_after, UnixSecondsNow()),
             "status " + std::to_string(reply.status),
             "HTTP " + std::to_string(reply.status) +
                 (reply.retry_after.empty() ? "" : " (Retry-After: " + reply.retry_after + ")"));
@@ -176,7 +174,7 @@ void OtlpOutput::Exporter::Finish(Nanos deadline, std::optional<otlp::Batch> las
     // One immediate attempt at the backlog, unless the server asked us to wait.
     if (!throttled_) next_attempt_ = std::min(next_attempt_, clock.Now());
     cv_.notify_all();
-    otlp::WaitUntil(cv_, lock, clock, deadline, [&] { return done_; });
+    delivery::WaitUntil(cv_, lock, clock, deadline, [&] { return done_; });
     abort_ = true;
     cv_.notify_all();
     while (!done_) {

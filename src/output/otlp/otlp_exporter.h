@@ -66,7 +66,7 @@ class OtlpOutput::Exporter {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   otlp::BatchQueue queue_;          // guarded by mu_
-  otlp::Backoff backoff_;           // guarded by mu_
+  delivery::Backoff backoff_;          // guarded by mu_
   Nanos next_attempt_{0};           // guarded by mu_
   bool throttled_ = false;          // guarded by mu_: next_attempt_ came from Retry-After
   bool flushing_ = false;           // guarded by mu_

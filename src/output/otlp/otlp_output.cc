@@ -6,7 +6,7 @@
 #include <system_error>
 #include <utility>
 
-#include "clock_wait.h"
+#include "volley/output/delivery.h"
 #include "otlp_exporter.h"
 #include "otlp_transport.h"
 #include "volley/output/prometheus.h"
@@ -109,7 +109,7 @@ void OtlpOutput::CollectLoop(Nanos first) {
   std::unique_lock<std::mutex> lock(mu_);
   Nanos next = first;
   while (!stopping_) {
-    if (otlp::WaitUntil(cv_, lock, clock, next, [&] { return stopping_; })) break;
+    if (delivery::WaitUntil(cv_, lock, clock, next, [&] { return stopping_; })) break;
     lock.unlock();
     const Nanos now = clock.Now();
     if (auto batch = Collect(now)) exporter_->Enqueue(std::move(*batch));

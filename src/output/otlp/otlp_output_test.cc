@@ -40,9 +40,9 @@ class FakeTransport final : public OtlpTransport {
 
   explicit FakeTransport(const Clock& clock) : clock_(clock) {}
 
-  Result<OtlpHttpReply> Post(const std::string& body, Nanos timeout) override {
+  Result<OtlpHttpReply> Post(const delivery::DeliveryRequest& request, Nanos timeout) override {
     std::unique_lock<std::mutex> lock(mu_);
-    calls_.push_back({clock_.Now(), body, timeout});
+    calls_.push_back({clock_.Now(), std::string(request.body), timeout});
     cv_.notify_all();
     Step step = script_.empty() ? fallback_ : script_.front();
     if (!script_.empty()) script_.pop_front();
