@@ -87,9 +87,11 @@ struct OtlpStats {
 // What carries a request to the endpoint (the delivery path's transport interface); the
 // reporter owns one (http by default, a fake in tests).
 using OtlpTransport = delivery::DeliveryTransport;
-namespace otlp {
+namespace delivery {
 struct Batch;
-}
+struct Outcome;
+class Sender;
+}  // namespace delivery
 
 // Thread ownership: Create, Start, Stop, stats, ReportLines and the destructor are called
 // from the thread that runs the test (stats and ReportLines are thread-safe anyway). Start
@@ -139,19 +141,20 @@ class OtlpOutput final : public Output {
   uint64_t collections() const;
 
  private:
-  class Exporter;
   OtlpOutput(OtlpSettings settings, const OutputContext& ctx,
              std::unique_ptr<OtlpTransport> transport);
   void CollectLoop(Nanos first);
   // One export batch of the collector's cumulative snapshot at `now` (nullopt if it could
   // not be made: a gzip failure, logged).
-  std::optional<otlp::Batch> Collect(Nanos now);
+  std::optional<delivery::Batch> Collect(Nanos now);
+  // The OTLP/HTTP rules for an answer (on the sender thread).
+  delivery::Outcome Classify(const delivery::DeliveryReply& reply);
   void Log(const std::string& line);
 
   // Immutable after construction.
   const OtlpSettings settings_;
   const OutputContext ctx_;
-  std::unique_ptr<Exporter> exporter_;
+  std::unique_ptr<delivery::Sender> exporter_;  // the delivery path's sender
   struct Filter;
   std::unique_ptr<Filter> filter_;
 
@@ -169,6 +172,8 @@ class OtlpOutput final : public Output {
   // it): the last batch timestamp, so timestamps strictly increase.
   uint64_t last_time_unix_ = 0;
   std::atomic<uint64_t> collections_{0};
+  std::atomic<uint64_t> partial_successes_{0};  // counted by Classify
+  std::atomic<uint64_t> rejected_points_{0};
 };
 
 }  // namespace volley::output
