@@ -46,7 +46,8 @@ wire::k6::MetricSetData OneSecond(int node, int64_t second, std::mt19937_64& rng
     for (int u = 0; u < 4; ++u) {
       Histogram h(0.001);  // k6's milliseconds
       for (int i = 0; i < 50; ++i) h.Record(ms(rng) * (trend[0] == 'i' ? 3 : 1));
-      d.series.push_back({trend, MetricType::kTrend,
+      d.series.push_back({trend,
+                          MetricType::kTrend,
                           {{"method", u == 3 ? "POST" : "GET"},
                            {"name", urls[u]},
                            {"scenario", "default"},
@@ -61,9 +62,11 @@ wire::k6::MetricSetData OneSecond(int node, int64_t second, std::mt19937_64& rng
   for (const char* r : {"checks", "http_req_failed"}) {
     d.series.push_back({r, MetricType::kRate, node_labels, {{second, metrics::Rate{3, 200}}}});
   }
-  d.series.push_back({"vus", MetricType::kGauge, node_labels,
-                      {{second, metrics::Gauge{.last = 10, .min = 10, .max = 10, .sum = 10,
-                                               .count = 1}}}});
+  d.series.push_back(
+      {"vus",
+       MetricType::kGauge,
+       node_labels,
+       {{second, metrics::Gauge{.last = 10, .min = 10, .max = 10, .sum = 10, .count = 1}}}});
   return d;
 }
 
@@ -77,10 +80,13 @@ void Report(const char* name, Phase& p, double seconds) {
   std::lock_guard<std::mutex> lock(p.mu);
   auto& l = p.latencies_ms;
   std::sort(l.begin(), l.end());
-  auto at = [&](double q) { return l.empty() ? 0.0 : l[std::min(l.size() - 1, size_t(q * l.size()))]; };
-  std::printf("%-6s pushes ok %6d failed %d  %7.1f pushes/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms\n",
-              name, p.ok.load(), p.failed.load(), p.ok.load() / seconds, at(0.50), at(0.99),
-              l.empty() ? 0.0 : l.back());
+  auto at = [&](double q) {
+    return l.empty() ? 0.0 : l[std::min(l.size() - 1, size_t(q * l.size()))];
+  };
+  std::printf(
+      "%-6s pushes ok %6d failed %d  %7.1f pushes/s  p50 %6.2f ms  p99 %6.2f ms  max %7.2f ms\n",
+      name, p.ok.load(), p.failed.load(), p.ok.load() / seconds, at(0.50), at(0.99),
+      l.empty() ? 0.0 : l.back());
 }
 
 }  // namespace
@@ -120,8 +126,8 @@ int main(int argc, char** argv) {
       // Bodies prepared ahead: the bench measures ingest, not the encoder.
       std::vector<std::string> bodies;
       for (int s = 0; s < 8; ++s) {
-        bodies.push_back(wire::k6::SnappyCompress(
-            wire::k6::EncodeMetricSet(OneSecond(n, 1700000000 + s, rng))));
+        bodies.push_back(
+            wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(OneSecond(n, 1700000000 + s, rng))));
       }
       auto next = start + std::chrono::milliseconds(1000 * n / pushers);
       for (int i = 0;; ++i) {
@@ -156,11 +162,12 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : threads) t.join();
-  std::printf("ingest_load_bench: %d pushers, 24-series k6 v2 bodies (%zu bytes snappy)\n",
-              pushers, wire::k6::SnappyCompress(wire::k6::EncodeMetricSet([] {
-                         std::mt19937_64 rng(0);
-                         return OneSecond(0, 1700000000, rng);
-                       }())).size());
+  std::printf("ingest_load_bench: %d pushers, 24-series k6 v2 bodies (%zu bytes snappy)\n", pushers,
+              wire::k6::SnappyCompress(wire::k6::EncodeMetricSet([] {
+                std::mt19937_64 rng(0);
+                return OneSecond(0, 1700000000, rng);
+              }()))
+                  .size());
   Report("steady", steady, steady_s);
   Report("burst", burst, burst_s);
   (*server)->Stop();

@@ -67,8 +67,12 @@ const Run& TheRun() {
           }
           r.v1.push_back(std::move(p));
         }
-        V1AggregatedPoints a{"http_req_li_all", (kStart + b * kPeriod) * 1'000'000,
-                             MetricType::kTrend, h[0].count(), labels, {}};
+        V1AggregatedPoints a{"http_req_li_all",
+                             (kStart + b * kPeriod) * 1'000'000,
+                             MetricType::kTrend,
+                             h[0].count(),
+                             labels,
+                             {}};
         for (int k = 0; k < 3; ++k) {
           a.values.emplace_back(kMetrics[k], V1Aggregate{h[k].min(), h[k].max(), h[k].mean()});
           trends[k].values.push_back({kStart + b * kPeriod, std::move(h[k])});

@@ -2,12 +2,12 @@
 // the ExportMetricsServiceResponse of a 200 and the google.rpc.Status of an error answer.
 // Untrusted bytes from the network: decoding must never crash, must bound what it keeps
 // (messages at most 1 KiB, one line) and must be deterministic.
-#include "fuzz_check.h"
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "volley/wire/otlp_metrics.h"
 
 namespace {

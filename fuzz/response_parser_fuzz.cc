@@ -6,13 +6,13 @@
 //   bytes 1-3: read sizes (each + 1), cycled, for the split feed.
 // Parses the pipelined responses twice, in one piece without capture and in pieces with
 // capture, and checks that both agree and that the invariants hold.
-#include "fuzz_check.h"
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "http_response_parser.h"
 
 namespace {

@@ -4,7 +4,6 @@
 // Input: lines. The first is the metric selector, the others its conditions. A compiled
 // threshold is evaluated over a small snapshot; the invariants of the results are checked,
 // and each condition's own text must compile again to the same condition.
-#include "fuzz_check.h"
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_check.h"
 #include "volley/metrics/names.h"
 #include "volley/metrics/threshold.h"
 

@@ -71,6 +71,28 @@ Runner RegisterCluster(CLI::App& app) {
                contact.c_str());
       }
     }
+    // The cluster's run (GET /cluster/run), when the node serves it.
+    req.url = "http://" + *node + "/cluster/run";
+    auto run = client.Send(req);
+    auto r = run && run->status == 200 ? nlohmann::json::parse(run->body, nullptr, false)
+                                       : nlohmann::json();
+    if (r.is_object() && r.contains("run_id")) {
+      printf("\nrun %s  phase %s  distribution %s  start (leader's clock) %s ms since epoch\n",
+             Text(r, "run_id").c_str(), Text(r, "phase").c_str(), Text(r, "distribution").c_str(),
+             Text(r, "start_unix_ms").c_str());
+      if (r.contains("clock_offset")) {
+        printf("this node's clock offset to the leader: %s ms (+/- %s ms)\n",
+               r["clock_offset"]["offset_ms"].dump().c_str(),
+               r["clock_offset"]["uncertainty_ms"].dump().c_str());
+      }
+      printf("%-24s %-8s %s\n", "PARTICIPANT", "SHARE", "OUTCOME");
+      for (const auto& p : r["participants"]) {
+        printf("%-24s %-8s %s\n", Text(p, "node_id").c_str(), Text(p, "share").c_str(),
+               Text(p, "outcome").c_str());
+      }
+    } else if (r.is_object()) {
+      printf("\nno cluster run yet\n");
+    }
     return kExitOk;
   };
 }

@@ -52,8 +52,7 @@ http::ServerOptions DefaultControlHttpOptions() {
   return o;
 }
 
-Result<void> CheckExposure(const ListenAddress& address, const std::string& token,
-                           bool insecure) {
+Result<void> CheckExposure(const ListenAddress& address, const std::string& token, bool insecure) {
   if (!token.empty() || insecure || http::IsLoopback(address.host)) return {};
   return MakeError(
       ErrorCode::kInvalidArgument,
@@ -68,28 +67,33 @@ Result<std::unique_ptr<http::HttpServer>> StartControlApi(const ListenAddress& a
                                                           NodeController& node,
                                                           ControlApiOptions options) {
   http::Router r;
-  r.Handle("GET", "/ready", [](const http::Request&, http::Response& res) {
-    res.body = "ready\n";
-  });
+  r.Handle("GET", "/ready",
+           [](const http::Request&, http::Response& res) { res.body = "ready\n"; });
   r.Handle("GET", "/health", [&node](const http::Request&, http::Response& res) {
     Json(res, 200, node.HealthJson());
   });
   const http::RouteOptions waits{.max_body = kMaxPlanBytes, .blocking = true};
-  r.Handle("POST", "/config", [&node](const http::Request& req, http::Response& res) {
-    auto plan = NodePlanFrom(req.body, "config");
-    Result<std::string> started =
-        plan ? node.Start(std::move(*plan)) : tl::unexpected(plan.error());
-    if (!started) {
-      return Json(res, started.error().code == ErrorCode::kInvalidArgument ? 400 : 500,
-                  ControlErrorJson("the plan was refused; the running test is unchanged",
-                                   started.error().message));
-    }
-    Json(res, 200, nlohmann::json{{"status", "started"}, {"run_id", *started}}.dump());
-  }, waits);
-  r.Handle("POST", "/stop", [&node](const http::Request&, http::Response& res) {
-    const bool stopped = node.Stop();
-    Json(res, 200, nlohmann::json{{"status", stopped ? "stopped" : "idle"}}.dump());
-  }, waits);
+  r.Handle(
+      "POST", "/config",
+      [&node](const http::Request& req, http::Response& res) {
+        auto plan = NodePlanFrom(req.body, "config");
+        Result<std::string> started =
+            plan ? node.Start(std::move(*plan)) : tl::unexpected(plan.error());
+        if (!started) {
+          return Json(res, started.error().code == ErrorCode::kInvalidArgument ? 400 : 500,
+                      ControlErrorJson("the plan was refused; the running test is unchanged",
+                                       started.error().message));
+        }
+        Json(res, 200, nlohmann::json{{"status", "started"}, {"run_id", *started}}.dump());
+      },
+      waits);
+  r.Handle(
+      "POST", "/stop",
+      [&node](const http::Request&, http::Response& res) {
+        const bool stopped = node.Stop();
+        Json(res, 200, nlohmann::json{{"status", stopped ? "stopped" : "idle"}}.dump());
+      },
+      waits);
   if (options.extra_routes) options.extra_routes(r);
   r.SetHeaderCheck([token = options.token, cluster = options.cluster_token](
                        const http::Request& req, http::Response& res) {
@@ -102,13 +106,17 @@ Result<std::unique_ptr<http::HttpServer>> StartControlApi(const ListenAddress& a
     const bool cluster_ok = !cluster.empty() && http::SecretsEqual(sent, cluster);
     if (api_ok || cluster_ok) return false;
     res.headers.Add("WWW-Authenticate", "Bearer");
-    Json(res, 401, ControlErrorJson("missing or wrong token: send Authorization: Bearer "
-                                    "<VOLLEY_API_TOKEN>; nothing was changed", ""));
+    Json(res, 401,
+         ControlErrorJson("missing or wrong token: send Authorization: Bearer "
+                          "<VOLLEY_API_TOKEN>; nothing was changed",
+                          ""));
     return true;
   });
   r.SetNotFound([](const http::Request&, http::Response& res) {
-    Json(res, 404, ControlErrorJson("unknown endpoint: use GET /ready, GET /health, POST /config "
-                                    "(a YAML plan) or POST /stop", ""));
+    Json(res, 404,
+         ControlErrorJson("unknown endpoint: use GET /ready, GET /health, POST /config "
+                          "(a YAML plan) or POST /stop",
+                          ""));
   });
   r.SetErrorRenderer([](int status, std::string_view message, http::Response& res) {
     Json(res, status, ControlErrorJson(std::string(message), ""));

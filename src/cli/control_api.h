@@ -4,9 +4,10 @@
 //
 // Access: every request that is not GET or HEAD changes something (POST /config, /stop,
 // later /cluster/config and a dashboard's stop) and needs `Authorization: Bearer <token>`
-// (or the cluster token) when a token is configured, compared in constant time; without it the answer is 401 and
-// nothing changes. GET endpoints (/ready, /health, /health/cluster) stay open: Consul and
-// Prometheus poll them. Whether a server may run without a token is CheckExposure's call.
+// (or the cluster token) when a token is configured, compared in constant time; without it the
+// answer is 401 and nothing changes. GET endpoints (/ready, /health, /health/cluster) stay open:
+// Consul and Prometheus poll them. Whether a server may run without a token is CheckExposure's
+// call.
 #pragma once
 
 #include <functional>

@@ -45,9 +45,10 @@ TEST_F(ControlApiTest, WithATokenMutatingEndpointsNeedIt) {
   ControlApiOptions o;
   o.token = "s3cret-token";
   Start(std::move(o));
-  for (const std::vector<std::string>& auth :
-       {std::vector<std::string>{}, {"Authorization: Bearer wrong-token!"},
-        {"Authorization: Bearer s3cret-tokem"}, {"Authorization: Token s3cret-token"}}) {
+  for (const std::vector<std::string>& auth : {std::vector<std::string>{},
+                                               {"Authorization: Bearer wrong-token!"},
+                                               {"Authorization: Bearer s3cret-tokem"},
+                                               {"Authorization: Token s3cret-token"}}) {
     auto r = Fetch(server_->port(), "POST", "/config", auth, kPlan);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401) << r->body;
@@ -64,7 +65,8 @@ TEST_F(ControlApiTest, WithATokenMutatingEndpointsNeedIt) {
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 200);
   // With the token: the plan starts, and stops.
-  auto ok = Fetch(server_->port(), "POST", "/config", {"Authorization: Bearer s3cret-token"}, kPlan);
+  auto ok =
+      Fetch(server_->port(), "POST", "/config", {"Authorization: Bearer s3cret-token"}, kPlan);
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200) << ok->body;
   EXPECT_EQ(State(), "running");
@@ -108,7 +110,9 @@ TEST_F(ControlApiTest, ExtraRoutesAndErrorsInTheApisFormat) {
   r = Fetch(server_->port(), "POST", "/config", {}, "version: \"1.0\"\nconfig: {duraton: 5s}\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
-  EXPECT_EQ(json::parse(r->body)["problems"][0].get<std::string>().rfind("config:2:10: config.duraton: unknown key", 0), 0u)
+  EXPECT_EQ(json::parse(r->body)["problems"][0].get<std::string>().rfind(
+                "config:2:10: config.duraton: unknown key", 0),
+            0u)
       << r->body;
   r = Fetch(server_->port(), "POST", "/config", {}, std::string((1 << 20) + 1, '#'));
   ASSERT_TRUE(r);
@@ -142,10 +146,13 @@ TEST_F(ControlApiTest, SlowAndIdleClientsNeverStallHealth) {
   fakes::SlowAttackOptions a;
   a.header_timeout = seconds(2);
   a.idle_timeout = seconds(3);
-  const auto report = fakes::RunSlowClientAttack(server_->port(), [&] {
-    auto r = Fetch(server_->port(), "GET", "/health", {}, "", seconds(10));
-    return r && r->status == 200 && json::parse(r->body).value("node_id", "") == "n1";
-  }, a);
+  const auto report = fakes::RunSlowClientAttack(
+      server_->port(),
+      [&] {
+        auto r = Fetch(server_->port(), "GET", "/health", {}, "", seconds(10));
+        return r && r->status == 200 && json::parse(r->body).value("node_id", "") == "n1";
+      },
+      a);
   std::printf("control API %s\n", report.Describe().c_str());
   EXPECT_EQ(report.connected, 1000);
   EXPECT_EQ(report.slow_closed, 500);

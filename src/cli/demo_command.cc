@@ -1,12 +1,12 @@
 // `volley demo`: the zero-setup first run. Starts the built-in target in-process on a
 // loopback port and runs a short closed-model test against it.
 #include <pthread.h>
-#include <signal.h>
 
 #include <cstdio>
 
 #include "commands.h"
 #include "volley/common/duration.h"
+#include "volley/common/signals.h"
 #include "volley/config/env.h"
 #include "volley/target/options.h"
 #include "volley/target/target_server.h"
@@ -26,19 +26,15 @@ Runner RegisterDemo(CLI::App& app) {
   cmd->add_option("-c,--connections", f->connections, "Concurrent users")->capture_default_str();
   cmd->add_option("--summary-export", f->summary_export, "Write the summary as JSON here");
   return [f]() -> int {
-    TargetOptions target;
+    target::TargetOptions target;
     target.listen = "127.0.0.1:0";
     target.threads = 1;
     target.status_mix = {{200, 98}, {503, 2}};
-    // Its threads inherit this mask: Ctrl-C must reach RunPlan's sigwait thread, not kill
-    // the process from a target thread where SIGINT is not blocked.
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    auto server = TargetServer::Start(target);
-    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    // The target's threads inherit the blocked mask: Ctrl-C must reach RunPlan's watcher,
+    // not kill the process from a target thread where SIGINT is not blocked.
+    const sigset_t old_mask = BlockShutdownSignals();
+    auto server = target::TargetServer::Start(target);
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     if (!server) return ReportError(server.error(), "demo target");
     config::TestPlan plan;
     auto url = config::ParseUrl("http://127.0.0.1:" + std::to_string((*server)->port()) + "/");

@@ -1,12 +1,11 @@
 // `volley ingest`: the metrics ingestion service (k6 cloud v2 protobuf+snappy and v1 JSON
 // pushes, stored in SQLite).
-#include <signal.h>
-
 #include <cstdio>
-#include <cstdlib>
 
 #include "commands.h"
 #include "volley/common/duration.h"
+#include "volley/common/env.h"
+#include "volley/common/signals.h"
 #include "volley/ingest/server.h"
 #include "volley/ingest/store.h"
 
@@ -43,27 +42,19 @@ Runner RegisterIngest(CLI::App& app) {
   return [f]() -> int {
     ingest::IngestOptions options;
     options.listen = f->listen;
-    options.token = f->token;
-    if (options.token.empty()) {
-      if (const char* env = std::getenv("VOLLEY_INGEST_TOKEN")) options.token = env;
-    }
+    options.token = f->token.empty() ? EnvOr(ProcessEnv(), "VOLLEY_INGEST_TOKEN", "") : f->token;
     options.threads = f->threads;
     auto size = ParseSize(f->max_body);
     if (!size || *size == 0) {
-      return ReportError(Error{ErrorCode::kInvalidArgument,
-                               "--max-body: " + (size ? std::string("must be > 0")
-                                                      : size.error().message)},
-                         "ingest");
+      return ReportError(
+          Error{ErrorCode::kInvalidArgument,
+                "--max-body: " + (size ? std::string("must be > 0") : size.error().message)},
+          "ingest");
     }
     options.max_body = static_cast<size_t>(*size);
-    options.limits.max_decompressed = std::max<size_t>(options.limits.max_decompressed,
-                                                       4 * options.max_body);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by the server's threads
-    signal(SIGPIPE, SIG_IGN);
+    options.limits.max_decompressed =
+        std::max<size_t>(options.limits.max_decompressed, 4 * options.max_body);
+    ShutdownSignals signals;  // before the server's threads start: they inherit its mask
     auto store = ingest::Store::Open(f->db);
     if (!store) return ReportError(store.error(), "ingest");
     auto server = ingest::IngestServer::Start(options, **store);
@@ -71,8 +62,7 @@ Runner RegisterIngest(CLI::App& app) {
     fprintf(stderr, "volley ingest: listening on %s:%u, storing in %s%s (Ctrl-C to stop)\n",
             (*server)->host().c_str(), (*server)->port(), f->db.c_str(),
             options.token.empty() ? ", no token required" : "");
-    int sig = 0;
-    sigwait(&set, &sig);
+    signals.Wait();  // a second Ctrl-C during the stop exits at once
     (*server)->Stop();
     return kExitOk;
   };

@@ -8,14 +8,14 @@
 
 namespace volley::cli {
 
-Result<std::unique_ptr<cluster::ClusterNode>> StartNodeCluster() {
+Result<std::optional<cluster::ClusterOptions>> NodeClusterOptions() {
   const config::EnvLookup env = config::ProcessEnv();
   auto enabled = cluster::ClusterEnabledFromEnv(env);
   if (!enabled) return tl::unexpected(enabled.error());
-  if (!*enabled) return std::unique_ptr<cluster::ClusterNode>();
+  if (!*enabled) return std::optional<cluster::ClusterOptions>();
   auto options = cluster::ClusterOptionsFromEnv(env);
-  if (!options) return tl::unexpected(options.error());
-  return cluster::ClusterNode::Start(std::move(*options));
+  if (!options) return tl::unexpected(options.error());  // ValidateClusterOptions's too
+  return std::optional<cluster::ClusterOptions>(std::move(*options));
 }
 
 std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::string& ns) {
@@ -52,14 +52,18 @@ std::string NodeClusterState(const cluster::ClusterNode* node) {
   return node == nullptr ? "standalone" : cluster::RoleName(node->Status().state);
 }
 
-std::string NodeClusterToken() {
-  const config::EnvLookup env = config::ProcessEnv();
-  auto enabled = cluster::ClusterEnabledFromEnv(env);
-  if (!enabled || !*enabled) return "";
-  const char* token = env("CLUSTER_TOKEN");
-  return token ? token : "";
+std::string NodeClusterHelp() {
+  return cluster::ClusterEnvHelp() +
+         "\nCluster runs (one test across the nodes; token rules as POST /config):\n"
+         "  POST /cluster/config  a YAML plan on any node; the leader validates it once (400 with\n"
+         "                        positioned problems starts nothing), splits it among the live\n"
+         "                        members and commits a start instant; answers the run id\n"
+         "  GET /cluster/run      run id, phase, participants with shares and outcomes, offsets\n"
+         "  POST /cluster/stop    stops the run on every participant\n"
+         "  CLUSTER_START_DELAY   ms between the commit and the start instant (default 2000)\n"
+         "  CLUSTER_DISTRIBUTION  divide (default: the nodes' shares sum to the plan) | replicate\n"
+         "  CLUSTER_LOST_AFTER    ms of silence before a participant is declared lost (5000);\n"
+         "                        a lost node's share is not re-assigned\n";
 }
-
-std::string NodeClusterHelp() { return cluster::ClusterEnvHelp(); }
 
 }  // namespace volley::cli

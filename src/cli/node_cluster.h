@@ -3,17 +3,59 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "node_controller.h"
 #include "volley/cluster/cluster_node.h"
+#include "volley/cluster/run_agent.h"
+#include "volley/common/http_server.h"
 #include "volley/common/result.h"
 
 namespace volley::cli {
 
-// Starts the cluster member described by the CLUSTER_* environment, or returns nullptr
-// when CLUSTER_ENABLED is not true (then no cluster port is opened). Every problem of the
-// environment at once (kInvalidArgument), or why the port or data directory failed.
-Result<std::unique_ptr<cluster::ClusterNode>> StartNodeCluster();
+// The cluster member described by the CLUSTER_* environment, checked without opening any
+// port, or nullopt when CLUSTER_ENABLED is not true. Every problem of the environment at
+// once (kInvalidArgument).
+Result<std::optional<cluster::ClusterOptions>> NodeClusterOptions();
+
+// A node's part in cluster runs (node_cluster_run.cc): runs its shares on the node's
+// NodeController. Thread-safe.
+class ControllerExecutor final : public cluster::RunExecutor {
+ public:
+  explicit ControllerExecutor(NodeController& node) : node_(node) {}  // node outlives it
+  Result<void> StartShare(config::TestPlan share, Nanos start_local,
+                          std::function<void(Result<std::string>)> done) override;
+  void StopShare(const std::string& run_id) override;
+
+ private:
+  NodeController& node_;
+};
+
+// The cluster member of a `volley node` and its run agent. Stop() detaches the agent, then
+// stops the member. Thread-safe.
+struct NodeCluster {
+  std::unique_ptr<ControllerExecutor> executor;
+  std::unique_ptr<cluster::RunAgent> agent;
+  std::unique_ptr<cluster::ClusterNode> node;
+  void Stop() {
+    if (agent) agent->Detach();
+    if (node) node->Stop();
+  }
+  ~NodeCluster() { Stop(); }
+};
+
+// Starts the member of `options` with its run agent on `controller` (which must outlive
+// it), or returns nullptr for nullopt (then no cluster port is opened). Run settings from
+// the environment: CLUSTER_START_DELAY (ms, default 2000), CLUSTER_DISTRIBUTION (divide |
+// replicate), CLUSTER_LOST_AFTER (ms, default 5000); kInvalidArgument naming a bad one.
+// Errors otherwise: why the port or the data directory failed.
+Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
+    std::optional<cluster::ClusterOptions> options, NodeController& controller);
+
+// POST /cluster/config (a YAML plan: 200 {"run_id"} or 400 with "problems"), GET
+// /cluster/run (RunAgent::RunJson), POST /cluster/stop, and GET /health/cluster.
+void AddClusterRoutes(http::Router& router, NodeCluster& cluster);
 
 // Prometheus text for /metrics: <ns>_cluster_term, _coordinator, _ready, _members and the
 // counters of elections, term changes and refused peers. "" when `node` is null.
@@ -23,9 +65,6 @@ std::string NodeClusterMetrics(const cluster::ClusterNode* node, const std::stri
 // The `state` label of <ns>_cluster_node_info: forming | follower | leader, or
 // "standalone" when `node` is null. Thread-safe.
 std::string NodeClusterState(const cluster::ClusterNode* node);
-
-// CLUSTER_TOKEN when CLUSTER_ENABLED=true (the control API accepts it too), else "".
-std::string NodeClusterToken();
 
 // The CLUSTER_* variables for `volley node --help`.
 std::string NodeClusterHelp();

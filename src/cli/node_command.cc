@@ -1,19 +1,19 @@
 // `volley node`: a long-running node with the control API of specs/standalone-compat.md
 // (GET /ready, GET /health, POST /config, POST /stop) and the Prometheus endpoint. Without
 // CLUSTER_ENABLED it is a standalone node that runs the tests posted to it.
-#include <signal.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "commands.h"
 #include "control_api.h"
 #include "node_cluster.h"
 #include "node_controller.h"
+#include "volley/common/env.h"
 #include "volley/common/listen_address.h"
+#include "volley/common/signals.h"
 #include "volley/config/env.h"
 #include "volley/config/plan_yaml.h"
 #include "volley/output/metrics_server.h"
@@ -23,15 +23,10 @@ namespace volley::cli {
 namespace {
 
 struct NodeFlags {
-  std::string listen;   // CLUSTER_HEALTH_ADDR
+  std::string listen;                       // CLUSTER_HEALTH_ADDR
   std::optional<std::string> metrics_addr;  // METRICS_ADDR
-  std::string plan;     // optional: start this plan at once
+  std::string plan;                         // optional: start this plan at once
 };
-
-std::string Getenv(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
 
 }  // namespace
 
@@ -57,55 +52,64 @@ Runner RegisterNode(CLI::App& app) {
       "           --data-binary @plan.yaml http://127.0.0.1:8080/config\n" +
       NodeClusterHelp());
   return [f]() -> int {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by every thread started below
-    signal(SIGPIPE, SIG_IGN);
+    ShutdownSignals signals;  // before any thread starts: every thread below inherits its mask
+    const EnvLookup env = ProcessEnv();
     const std::string listen =
-        f->listen.empty() ? Getenv("CLUSTER_HEALTH_ADDR", "0.0.0.0:8080") : f->listen;
+        f->listen.empty() ? EnvOr(env, "CLUSTER_HEALTH_ADDR", "0.0.0.0:8080") : f->listen;
     auto addr = ParseListenAddress(listen);
     if (!addr) return ReportError(addr.error(), "--listen");
-    ControlApiOptions api;
-    api.token = Getenv("VOLLEY_API_TOKEN", "");
-    api.cluster_token = NodeClusterToken();  // "" unless CLUSTER_ENABLED=true
-    if (auto exposed = CheckExposure(*addr, api.token.empty() ? api.cluster_token : api.token,
-                                     Getenv("VOLLEY_INSECURE", "") == "true");
-        !exposed) {
-      return ReportError(exposed.error(), "control API");
-    }
     config::TestPlan identity;
     if (auto r = config::ApplyEnv(config::ProcessEnv(), identity); !r) {
       return ReportError(r.error(), "environment");
     }
     config::FillIdentity(identity);
+    // A plan given on the command line is read and checked before any server starts: a
+    // missing or invalid one is a configuration error (exit 2) with nothing to stop.
+    std::optional<config::TestPlan> first_plan;
+    if (!f->plan.empty()) {
+      std::ifstream in(f->plan);
+      std::stringstream text;
+      text << in.rdbuf();
+      auto plan = in ? NodePlanFrom(text.str(), f->plan)
+                     : Result<config::TestPlan>(MakeError(ErrorCode::kInvalidArgument,
+                                                          f->plan + ": cannot open the plan file"));
+      if (!plan) return ReportError(plan.error(), "plan");
+      first_plan = std::move(*plan);
+    }
+    auto cluster_options = NodeClusterOptions();  // nullopt unless CLUSTER_ENABLED=true
+    if (!cluster_options) return ReportError(cluster_options.error(), "cluster");
+    ControlApiOptions api;
+    api.token = EnvOr(env, "VOLLEY_API_TOKEN", "");
+    if (*cluster_options) api.cluster_token = (*cluster_options)->token;
+    if (auto exposed = CheckExposure(*addr, api.token.empty() ? api.cluster_token : api.token,
+                                     EnvOr(env, "VOLLEY_INSECURE", "") == "true");
+        !exposed) {
+      return ReportError(exposed.error(), "control API");
+    }
     NodeController node(identity.node_id, identity.region);
-    auto cluster = StartNodeCluster();  // nullptr unless CLUSTER_ENABLED=true
+    // nullptr if standalone
+    auto cluster = StartNodeCluster(std::move(*cluster_options), node);
     if (!cluster) return ReportError(cluster.error(), "cluster");
     if (*cluster) {
-      api.extra_routes = [&cluster](http::Router& router) {
-        router.Handle("GET", "/health/cluster",
-                      [&cluster](const http::Request&, http::Response& res) {
-                        res.content_type = "application/json";
-                        res.body = cluster::ClusterHealthJson((*cluster)->Status());
-                      });
-      };
+      api.extra_routes = [&cluster](http::Router& router) { AddClusterRoutes(router, **cluster); };
     }
+    auto cluster_node = [&cluster]() -> const cluster::ClusterNode* {
+      return *cluster ? (*cluster)->node.get() : nullptr;
+    };
     std::unique_ptr<output::MetricsServer> metrics;
     const std::string metrics_addr =
-        f->metrics_addr ? *f->metrics_addr : Getenv("METRICS_ADDR", "0.0.0.0:9090");
+        f->metrics_addr ? *f->metrics_addr : EnvOr(env, "METRICS_ADDR", "0.0.0.0:9090");
     if (!metrics_addr.empty()) {
       output::ExpositionOptions options;
       options.ns = identity.metric_namespace;
-      auto server = output::MetricsServer::Start(metrics_addr, [&node, &cluster, options,
+      auto server = output::MetricsServer::Start(metrics_addr, [&node, cluster_node, options,
                                                                 identity] {
         output::ExpositionOptions o = options;
         o.const_labels = {
             {"node_id", identity.node_id}, {"region", identity.region}, {"run_id", node.run_id()}};
-        o.node_state = NodeClusterState(cluster->get());
+        o.node_state = NodeClusterState(cluster_node());
         return output::RenderPrometheus(node.Cumulative(), o) +
-               NodeClusterMetrics(cluster->get(), options.ns);
+               NodeClusterMetrics(cluster_node(), options.ns);
       });
       if (!server) return ReportError(server.error(), "metrics endpoint");
       metrics = std::move(*server);
@@ -118,22 +122,14 @@ Runner RegisterNode(CLI::App& app) {
     fprintf(stderr, "volley node: %s (region %s) control API on http://%s:%u%s\n",
             identity.node_id.c_str(), identity.region.c_str(), addr->host.c_str(),
             (*control)->port(), token_required ? " (token required to change it)" : "");
-    if (!f->plan.empty()) {
-      std::ifstream in(f->plan);
-      std::stringstream text;
-      text << in.rdbuf();
-      auto plan = in ? NodePlanFrom(text.str(), f->plan)
-                     : Result<config::TestPlan>(MakeError(ErrorCode::kInvalidArgument,
-                                                          f->plan + ": cannot open the plan file"));
-      Result<std::string> started =
-          plan ? node.Start(std::move(*plan)) : tl::unexpected(plan.error());
+    if (first_plan) {
+      Result<std::string> started = node.Start(std::move(*first_plan));
       if (!started) {
         (*control)->Stop();
         return ReportError(started.error(), "plan");
       }
     }
-    int sig = 0;
-    sigwait(&set, &sig);
+    signals.Wait();  // a second Ctrl-C during the stop exits at once
     fprintf(stderr, "volley node: stopping\n");
     (*control)->Stop();
     node.Stop();

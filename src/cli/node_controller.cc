@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "plan_check.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/names.h"
 #include "volley/output/summary.h"
+#include "volley/plan/plan_check.h"
 
 namespace volley::cli {
 namespace {
@@ -59,7 +59,12 @@ NodeController::State NodeController::state() const {
 }
 
 Result<std::string> NodeController::Start(config::TestPlan plan) {
-  if (auto r = CheckPlan(plan); !r) return tl::unexpected(r.error());
+  return StartAt(std::move(plan), Nanos(0), nullptr);
+}
+
+Result<std::string> NodeController::StartAt(config::TestPlan plan, Nanos start_at,
+                                            std::function<void(Result<std::string>)> on_end) {
+  if (auto r = plan::CheckPlan(plan); !r) return tl::unexpected(r.error());
   // Engine::Create resolves the target and loads TLS material: a failure there is the
   // plan's too, reported before the running test is touched.
   auto engine = engine::Engine::Create(plan);
@@ -73,7 +78,8 @@ Result<std::string> NodeController::Start(config::TestPlan plan) {
   collector_ = std::make_shared<metrics::Collector>(MonotonicNow(), 8);
   started_ = MonotonicNow();
   engine_ = engine->get();
-  thread_ = std::thread(&NodeController::RunTest, this, std::move(plan), std::move(*engine));
+  thread_ = std::thread(&NodeController::RunTest, this, std::move(plan), std::move(*engine),
+                        start_at, std::move(on_end));
   return plan_.run_id;
 }
 
@@ -88,6 +94,7 @@ bool NodeController::Stop() {
 void NodeController::StopLocked(std::unique_lock<std::mutex>& lock) {
   if (!thread_.joinable()) return;
   stop_requested_ = true;
+  cv_.notify_all();  // a test waiting for its start instant
   if (engine_) engine_->RequestStop();
   std::thread t = std::move(thread_);
   lock.unlock();
@@ -95,10 +102,23 @@ void NodeController::StopLocked(std::unique_lock<std::mutex>& lock) {
   lock.lock();
 }
 
-void NodeController::RunTest(config::TestPlan plan, std::unique_ptr<engine::Engine> engine) {
+void NodeController::RunTest(config::TestPlan plan, std::unique_ptr<engine::Engine> engine,
+                             Nanos start_at, std::function<void(Result<std::string>)> on_end) {
   std::shared_ptr<metrics::Collector> collector;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    // A cluster's start instant on this node's steady clock; Stop() wakes the wait.
+    while (!stop_requested_ && MonotonicNow() < start_at) {
+      cv_.wait_for(lock, std::min<Nanos>(start_at - MonotonicNow(), std::chrono::milliseconds(50)));
+    }
+    if (stop_requested_ && MonotonicNow() < start_at) {
+      engine_ = nullptr;
+      lock.unlock();
+      if (on_end) on_end(std::string("{\"stopped_before_start\":true}"));
+      return;
+    }
+    started_ = MonotonicNow();
+    collector_ = std::make_shared<metrics::Collector>(started_, 8);
     collector = collector_;
   }
   fprintf(stderr, "volley node: run %s -> %s://%s%s, %d connections\n", plan.run_id.c_str(),
@@ -113,14 +133,16 @@ void NodeController::RunTest(config::TestPlan plan, std::unique_ptr<engine::Engi
   if (!info) {
     fprintf(stderr, "volley node: run %s failed: %s\n", plan.run_id.c_str(),
             info.error().message.c_str());
+    if (on_end) on_end(tl::unexpected(info.error()));
     return;
   }
-  auto thresholds = CompileThresholds(plan);  // checked by Start(): cannot fail here
+  auto thresholds = plan::CompileThresholds(plan);  // checked by Start(): cannot fail here
   const output::Summary summary =
       FinalSummary(plan, *info, collector->Cumulative(),
                    thresholds ? *thresholds : std::vector<metrics::CompiledThreshold>{});
   printf("run %s\n%s", plan.run_id.c_str(), output::FormatReport(summary).c_str());
   fflush(stdout);
+  if (on_end) on_end(output::ToJson(summary).dump());
 }
 
 metrics::Snapshot NodeController::Cumulative() const {
@@ -166,7 +188,8 @@ std::string NodeController::HealthJson() const {
   const Nanos now = MonotonicNow();
   double cpu_pct = 0;
   if (last_cpu_at_ > Nanos(0) && now > last_cpu_at_) {
-    cpu_pct = 100.0 * (cpu - last_cpu_s_) / (static_cast<double>((now - last_cpu_at_).count()) / 1e9);
+    cpu_pct =
+        100.0 * (cpu - last_cpu_s_) / (static_cast<double>((now - last_cpu_at_).count()) / 1e9);
   }
   last_cpu_s_ = cpu;
   last_cpu_at_ = now;

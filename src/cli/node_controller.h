@@ -4,6 +4,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,6 +35,12 @@ class NodeController {
   // running test alone. Otherwise stops the running test (waiting for its drain) and
   // starts this one on a thread of its own. Returns the new run id.
   Result<std::string> Start(config::TestPlan plan);
+  // As Start, but the test's first request waits until MonotonicNow() reaches `start_at`
+  // (a cluster's synchronized start; a Stop meanwhile cancels it), and `on_end` is called
+  // once on the test's thread with the final summary as JSON (output::ToJson), or with the
+  // error when the run failed. `on_end` must not call back into this controller.
+  Result<std::string> StartAt(config::TestPlan plan, Nanos start_at,
+                              std::function<void(Result<std::string>)> on_end);
   // Stops the running test (its drain included); false if none was running.
   bool Stop();
 
@@ -48,7 +55,8 @@ class NodeController {
   std::string run_id() const;
 
  private:
-  void RunTest(config::TestPlan plan, std::unique_ptr<engine::Engine> engine);
+  void RunTest(config::TestPlan plan, std::unique_ptr<engine::Engine> engine, Nanos start_at,
+               std::function<void(Result<std::string>)> on_end);
   void StopLocked(std::unique_lock<std::mutex>& lock);
 
   const std::string node_id_;
@@ -56,16 +64,16 @@ class NodeController {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  State state_ = State::kIdle;                          // guarded by mu_
-  bool stop_requested_ = false;                         // guarded by mu_
-  engine::Engine* engine_ = nullptr;                    // guarded by mu_; the running one
-  std::shared_ptr<metrics::Collector> collector_;       // guarded by mu_
-  config::TestPlan plan_;                               // guarded by mu_
-  Nanos started_{0};                                    // guarded by mu_
-  std::thread thread_;                                  // guarded by mu_
+  State state_ = State::kIdle;                     // guarded by mu_
+  bool stop_requested_ = false;                    // guarded by mu_
+  engine::Engine* engine_ = nullptr;               // guarded by mu_; the running one
+  std::shared_ptr<metrics::Collector> collector_;  // guarded by mu_
+  config::TestPlan plan_;                          // guarded by mu_
+  Nanos started_{0};                               // guarded by mu_
+  std::thread thread_;                             // guarded by mu_
   // For cpu_pct: process CPU time and wall time at the previous /health.
-  mutable double last_cpu_s_ = 0;                       // guarded by mu_
-  mutable Nanos last_cpu_at_{0};                        // guarded by mu_
+  mutable double last_cpu_s_ = 0;  // guarded by mu_
+  mutable Nanos last_cpu_at_{0};   // guarded by mu_
 };
 
 }  // namespace volley::cli

@@ -8,13 +8,13 @@
 #include <string>
 
 #include "commands.h"
-#include "plan_check.h"
 #include "volley/common/duration.h"
 #include "volley/common/strings.h"
 #include "volley/config/env.h"
 #include "volley/config/plan_yaml.h"
 #include "volley/output/cloud_output.h"
 #include "volley/output/otlp_output.h"
+#include "volley/plan/plan_check.h"
 
 namespace volley::cli {
 namespace {
@@ -219,7 +219,7 @@ Runner RegisterRun(CLI::App& app) {
     }
     if (auto r = ApplyFlags(*f, plan); !r) return ReportError(r.error(), "flags");
     config::FillIdentity(plan);
-    if (auto r = CheckPlan(plan); !r) return ReportError(r.error(), "configuration");
+    if (auto r = plan::CheckPlan(plan); !r) return ReportError(r.error(), "configuration");
     return RunPlan(plan, f->out);
   };
 }

@@ -1,77 +1,23 @@
 // Running a plan: signals, progress, report, JSON export. Shared by `run` and `demo`.
-#include <pthread.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <fstream>
-#include <functional>
-#include <thread>
 
 #include "commands.h"
-#include "plan_check.h"
 #include "run_support.h"
 #include "volley/common/duration.h"
+#include "volley/common/signals.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/collector.h"
 #include "volley/output/metrics_server.h"
 #include "volley/output/progress.h"
 #include "volley/output/prometheus.h"
+#include "volley/plan/plan_check.h"
 
 namespace volley::cli {
 namespace {
-
-// Ctrl-C / SIGTERM: the first asks the engine to stop and drain; the second exits at once.
-// Signals are blocked in every thread and taken by one thread with sigwait, so the engine
-// is never called from a signal handler.
-class SignalGuard {
- public:
-  // `on_first` runs on the guard's own thread at the first signal. Construct the guard
-  // before starting any other thread: threads inherit the blocked mask, and a thread that
-  // does not block SIGINT would be killed by it instead.
-  explicit SignalGuard(std::function<void()> on_first) : on_first_(std::move(on_first)) {
-    sigemptyset(&set_);
-    sigaddset(&set_, SIGINT);
-    sigaddset(&set_, SIGTERM);
-    sigaddset(&set_, SIGUSR1);  // our own wake-up to end the thread
-    pthread_sigmask(SIG_BLOCK, &set_, &old_);
-    thread_ = std::thread([this] {
-      int count = 0;
-      for (;;) {
-        int sig = 0;
-        if (sigwait(&set_, &sig) != 0) return;
-        if (sig == SIGUSR1) {
-          if (done_.load()) return;  // our own wake-up; a stray SIGUSR1 is ignored
-          continue;
-        }
-        if (++count == 1) {
-          interrupted_.store(true);
-          static const char msg[] =
-              "\nvolley: stopping; draining requests in flight (Ctrl-C again to quit now)\n";
-          [[maybe_unused]] ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-          on_first_();
-        } else {
-          _exit(kExitInterrupted);
-        }
-      }
-    });
-  }
-  ~SignalGuard() {
-    done_.store(true);
-    pthread_kill(thread_.native_handle(), SIGUSR1);
-    thread_.join();
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  bool interrupted() const { return interrupted_.load(); }
-
- private:
-  std::function<void()> on_first_;
-  sigset_t set_, old_;
-  std::atomic<bool> interrupted_{false};
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
 
 std::string TargetText(const config::TestPlan& plan) {
   return plan.target.scheme + "://" + plan.target.HostHeader() + plan.target.path;
@@ -103,13 +49,9 @@ Result<std::unique_ptr<output::MetricsServer>> StartMetrics(const config::TestPl
 
 int ReportError(const Error& error, const char* context) {
   fprintf(stderr, "volley: %s error:\n", context);
-  size_t start = 0;
-  while (start <= error.message.size()) {
-    size_t nl = error.message.find('\n', start);
-    fprintf(stderr, "  %s\n", error.message.substr(start, nl - start).c_str());
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
+  const std::vector<std::string> lines = ProblemLines(error);
+  if (lines.empty()) fprintf(stderr, "  \n");
+  for (const std::string& line : lines) fprintf(stderr, "  %s\n", line.c_str());
   return error.code == ErrorCode::kInvalidArgument ? kExitConfig : kExitRuntime;
 }
 
@@ -169,8 +111,8 @@ std::string DescribeLoad(const config::TestPlan& plan) {
 }
 
 int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
-  signal(SIGPIPE, SIG_IGN);
-  auto thresholds = CompileThresholds(plan);
+  BlockShutdownSignals();
+  auto thresholds = plan::CompileThresholds(plan);
   if (!thresholds) return ReportError(thresholds.error(), "plan");
   auto engine = engine::Engine::Create(plan);
   if (!engine) return ReportError(engine.error(), "setup");
@@ -180,21 +122,27 @@ int RunPlan(const config::TestPlan& plan, const RunOutputOptions& out) {
   metrics::Collector collector(collector_start, /*max_intervals=*/64);
   output::OutputContext context;
   context.collector_start = collector_start;
-  context.wall_start_unix_nanos = std::chrono::duration_cast<Nanos>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
+  context.wall_start_unix_nanos =
+      std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   context.run_id = plan.run_id;
   context.node_id = plan.node_id;
   context.region = plan.region;
   context.metric_namespace = plan.metric_namespace;
-  auto outputs = CreateOutputs(plan, context);
+  auto outputs = plan::CreateOutputs(plan, context);
   if (!outputs) return ReportError(outputs.error(), "outputs");
   std::atomic<output::MetricsServer*> lingering{nullptr};
-  // Ctrl-C stops the run; during the final linger, it ends the linger.
-  SignalGuard guard([&] {
+  // Ctrl-C / SIGTERM: the first stops the run and drains it (during the final linger, it
+  // ends the linger); the second exits at once. Constructed before any other thread starts.
+  ShutdownSignals::Options on_signal;
+  on_signal.first_message =
+      "\nvolley: stopping; draining requests in flight (Ctrl-C again to quit now)\n";
+  on_signal.second_exit_code = kExitInterrupted;
+  on_signal.on_first = [&] {
     (*engine)->RequestStop();
     if (output::MetricsServer* m = lingering.load()) m->Stop();
-  });
+  };
+  ShutdownSignals guard(std::move(on_signal));
   auto metrics_server = StartMetrics(plan, collector);
   if (!metrics_server) return ReportError(metrics_server.error(), "metrics endpoint");
   OutputSet pushes(std::move(*outputs));

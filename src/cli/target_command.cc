@@ -1,10 +1,10 @@
 // `volley target`: the built-in HTTP target server.
-#include <signal.h>
-
 #include <cstdio>
 
 #include "commands.h"
 #include "volley/common/duration.h"
+#include "volley/common/problems.h"
+#include "volley/common/signals.h"
 #include "volley/target/options.h"
 #include "volley/target/target_server.h"
 
@@ -19,17 +19,14 @@ struct TargetFlags {
   std::string body;
 };
 
-Result<TargetOptions> BuildOptions(const TargetFlags& f) {
-  TargetOptions o;
+Result<target::TargetOptions> BuildOptions(const TargetFlags& f) {
+  target::TargetOptions o;
   o.listen = f.listen;
   o.threads = f.threads;
-  std::string problems;
-  auto note = [&](const char* flag, const Error& e) {
-    if (!problems.empty()) problems += '\n';
-    problems += std::string(flag) + ": " + e.message;
-  };
+  Problems problems;
+  auto note = [&](const char* flag, const Error& e) { problems.Add(flag, e.message); };
   if (!f.latency.empty()) {
-    auto l = ParseLatency(f.latency);
+    auto l = target::ParseLatency(f.latency);
     if (l) {
       o.latency_min = l->min;
       o.latency_max = l->max;
@@ -38,11 +35,11 @@ Result<TargetOptions> BuildOptions(const TargetFlags& f) {
     }
   }
   if (!f.status_mix.empty()) {
-    auto m = ParseStatusMix(f.status_mix);
+    auto m = target::ParseStatusMix(f.status_mix);
     m ? void(o.status_mix = *m) : note("--status-mix", m.error());
   }
   if (!f.stall.empty()) {
-    auto s = ParseStall(f.stall);
+    auto s = target::ParseStall(f.stall);
     if (s) {
       o.stall_duration = s->duration;
       o.stall_period = s->period;
@@ -53,8 +50,8 @@ Result<TargetOptions> BuildOptions(const TargetFlags& f) {
   o.body = f.body;
   auto size = ParseSize(f.body_size);
   size ? void(o.body_size = static_cast<size_t>(*size)) : note("--body-size", size.error());
-  if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems);
-  if (auto v = ValidateTargetOptions(o); !v) return tl::unexpected(v.error());
+  if (!problems.empty()) return tl::unexpected(problems.ToError());
+  if (auto v = target::ValidateTargetOptions(o); !v) return tl::unexpected(v.error());
   return o;
 }
 
@@ -83,18 +80,12 @@ Runner RegisterTarget(CLI::App& app) {
   return [f]() -> int {
     auto options = BuildOptions(*f);
     if (!options) return ReportError(options.error(), "target");
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by the server's threads
-    signal(SIGPIPE, SIG_IGN);
-    auto server = TargetServer::Start(*options);
+    ShutdownSignals signals;  // before the server's threads start: they inherit its mask
+    auto server = target::TargetServer::Start(*options);
     if (!server) return ReportError(server.error(), "target");
     fprintf(stderr, "volley target: listening on %s:%u with %d threads (Ctrl-C to stop)\n",
             (*server)->host().c_str(), (*server)->port(), (*server)->threads());
-    int sig = 0;
-    sigwait(&set, &sig);
+    signals.Wait();  // a second Ctrl-C during the stop exits at once
     (*server)->Stop();
     printf("%s\n", (*server)->StatsJson().c_str());
     return kExitOk;

@@ -4,9 +4,10 @@
 #include <sstream>
 
 #include "commands.h"
-#include "plan_check.h"
+#include "volley/common/problems.h"
 #include "volley/config/env.h"
 #include "volley/config/plan_yaml.h"
+#include "volley/plan/plan_check.h"
 
 namespace volley::cli {
 namespace {
@@ -40,21 +41,21 @@ Runner RegisterValidate(CLI::App& app) {
     std::stringstream text;
     text << in.rdbuf();
     config::PlanRead read = config::ReadPlanYaml(text.str(), *path);
-    std::string problems = read.problems;
+    Problems problems = read.problems;
     if (read.structured) {
       // Later stages run on whatever was read, so one pass shows every problem. The
       // whole-plan checks repeat what the YAML reader found, so they run on a clean read.
       if (!*no_env) {
         if (auto r = config::ApplyEnv(config::ProcessEnv(), read.plan); !r) {
-          problems += (problems.empty() ? "" : "\n") + r.error().message;
+          problems.AddAll(r.error());
         }
       }
-      if (auto r = CheckPlan(read.plan, /*whole_plan=*/problems.empty()); !r) {
-        problems += (problems.empty() ? "" : "\n") + r.error().message;
+      if (auto r = plan::CheckPlan(read.plan, /*whole_plan=*/problems.empty()); !r) {
+        problems.AddAll(r.error());
       }
     }
     if (!problems.empty()) {
-      fprintf(stderr, "%s\n", problems.c_str());
+      for (const std::string& line : problems.lines()) fprintf(stderr, "%s\n", line.c_str());
       return kExitConfig;
     }
     const config::TestPlan& plan = read.plan;

@@ -5,8 +5,8 @@
 namespace volley::cluster {
 namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::microseconds;
+using std::chrono::milliseconds;
 
 // One exchange with a leader whose wall clock is `offset` ahead of the local steady clock:
 // `out` on the way there, `back` on the way back, `hold` inside the leader.
@@ -21,8 +21,8 @@ ClockSample Exchange(Nanos at, Nanos offset, Nanos out, Nanos hold, Nanos back) 
 
 TEST(ClockOffset, SymmetricPathsGiveTheExactOffset) {
   const Nanos offset = std::chrono::seconds(1'700'000'000);
-  auto est = EstimateOffset({Exchange(milliseconds(5), offset, microseconds(300),
-                                      microseconds(40), microseconds(300))});
+  auto est = EstimateOffset(
+      {Exchange(milliseconds(5), offset, microseconds(300), microseconds(40), microseconds(300))});
   ASSERT_TRUE(est.has_value()) << est.error().message;
   EXPECT_EQ(est->offset, offset);
   EXPECT_EQ(est->uncertainty, microseconds(300));
@@ -47,11 +47,11 @@ TEST(ClockOffset, TheSampleWithTheShortestRoundTripWinsAndBoundsTheError) {
 }
 
 TEST(ClockOffset, NonCausalSamplesAreIgnoredAndNoneUsableIsAnError) {
-  ClockSample backwards = Exchange(milliseconds(10), Nanos(0), microseconds(5), microseconds(1),
-                                   microseconds(5));
+  ClockSample backwards =
+      Exchange(milliseconds(10), Nanos(0), microseconds(5), microseconds(1), microseconds(5));
   std::swap(backwards.t0, backwards.t3);
-  ClockSample held_longer = Exchange(milliseconds(10), Nanos(0), microseconds(5),
-                                     microseconds(1), microseconds(5));
+  ClockSample held_longer =
+      Exchange(milliseconds(10), Nanos(0), microseconds(5), microseconds(1), microseconds(5));
   held_longer.t2 += milliseconds(1);  // the leader held it longer than the round trip
   auto none = EstimateOffset({backwards, held_longer});
   ASSERT_FALSE(none.has_value());

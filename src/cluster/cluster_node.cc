@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <sstream>
 
@@ -31,8 +32,21 @@ Result<std::string> ReadPem(const std::string& path, const char* variable) {
 
 class NodeImpl final : public ClusterNode {
  public:
-  NodeImpl(std::unique_ptr<TunnelHub> hub, std::unique_ptr<RaftHost> raft)
-      : hub_(std::move(hub)), raft_(std::move(raft)) {}
+  NodeImpl(std::unique_ptr<TunnelHub> hub, std::unique_ptr<RaftHost> raft,
+           ClusterHooks::SubmitFn submit)
+      : hub_(std::move(hub)), raft_(std::move(raft)), submit_(std::move(submit)) {
+    RpcHandlers handlers;
+    handlers.submit = [this](const std::string& yaml,
+                             const std::string& name) -> Result<std::string> {
+      if (!Status().coordinator) return NotCoordinator();
+      if (!submit_) return NoRuns();
+      return submit_(yaml, name);
+    };
+    handlers.propose = [this](uint16_t type, std::string payload) {
+      return ProposeHere(type, std::move(payload), std::chrono::seconds(10));
+    };
+    hub_->SetRpcHandlers(std::move(handlers));
+  }
   ~NodeImpl() override { Stop(); }
 
   ClusterStatus Status() const override { return raft_->Status(); }
@@ -54,16 +68,87 @@ class NodeImpl final : public ClusterNode {
     raft_->SetApplyObserver(std::move(fn));
   }
 
+  Result<std::string> SubmitPlan(const std::string& yaml, const std::string& name,
+                                 std::chrono::milliseconds timeout) override {
+    const ClusterStatus s = Status();
+    if (s.coordinator) {
+      if (!submit_) return NoRuns();
+      return submit_(yaml, name);
+    }
+    auto leader = LeaderAddress(s);
+    if (!leader) return tl::unexpected(leader.error());
+    return hub_->CallSubmitPlan(*leader, yaml, name, timeout);
+  }
+
+  Result<uint64_t> ProposeOnLeader(uint16_t type, std::string payload,
+                                   std::chrono::milliseconds timeout) override {
+    const ClusterStatus s = Status();
+    if (s.coordinator) return ProposeHere(type, std::move(payload), timeout);
+    auto leader = LeaderAddress(s);
+    if (!leader) return tl::unexpected(leader.error());
+    return hub_->CallPropose(*leader, type, payload, timeout);
+  }
+
+  Result<LeaderClockSample> SampleLeaderClock(std::chrono::milliseconds timeout) override {
+    const ClusterStatus s = Status();
+    if (s.coordinator) {
+      LeaderClockSample out;
+      out.t0 = MonotonicNow().count();
+      out.t1 = out.t2 = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+      out.t3 = MonotonicNow().count();
+      return out;
+    }
+    auto leader = LeaderAddress(s);
+    if (!leader) return tl::unexpected(leader.error());
+    return hub_->CallClockSample(*leader, timeout);
+  }
+
  private:
+  static tl::unexpected<Error> NotCoordinator() {
+    return MakeError(ErrorCode::kIo, "this node is not the coordinator (leadership moved); retry");
+  }
+  static tl::unexpected<Error> NoRuns() {
+    return MakeError(ErrorCode::kIo, "the coordinator does not serve runs");
+  }
+
+  Result<std::string> LeaderAddress(const ClusterStatus& s) const {
+    if (!s.cluster_ready || s.leader_id.empty()) {
+      return MakeError(ErrorCode::kIo, "no coordinator is known yet (cluster state " +
+                                           std::string(RoleName(s.state)) +
+                                           "); retry once /health/cluster says cluster_ready");
+    }
+    for (const auto& m : s.members) {
+      if (m.node_id == s.leader_id) return m.address;
+    }
+    return MakeError(ErrorCode::kIo, "the leader '" + s.leader_id + "' has no known address");
+  }
+
+  // Propose, waiting for the commit (never on the Raft thread: it would wait on itself).
+  Result<uint64_t> ProposeHere(uint16_t type, std::string payload,
+                               std::chrono::milliseconds timeout) {
+    auto promise = std::make_shared<std::promise<Result<uint64_t>>>();
+    auto future = promise->get_future();
+    raft_->Propose(type, std::move(payload),
+                   [promise](Result<uint64_t> r) { promise->set_value(std::move(r)); });
+    if (future.wait_for(timeout) != std::future_status::ready) {
+      return MakeError(ErrorCode::kTimeout, "the entry was not committed in time");
+    }
+    return future.get();
+  }
+
   std::unique_ptr<TunnelHub> hub_;
   std::unique_ptr<RaftHost> raft_;
+  const ClusterHooks::SubmitFn submit_;
   std::mutex stop_mu_;
   bool stopped_ = false;  // guarded by stop_mu_
 };
 
 }  // namespace
 
-Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ClusterOptions options) {
+Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ClusterOptions options,
+                                                        ClusterHooks hooks) {
   // A peer that dies mid-write must not kill this process (specs/cluster.md, pitfall 2).
   signal(SIGPIPE, SIG_IGN);
   if (auto r = ValidateClusterOptions(options); !r) return tl::unexpected(r.error());
@@ -110,6 +195,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ClusterOptions options) 
   raft_options.configuration = *conf;
   raft_options.self =
       PeerIdentity{options.node_id, RaftIdFor(*self_addr), options.region, *self_addr};
+  raft_options.hooks = hooks;
   auto raft = RaftHost::Start(std::move(raft_options), **hub);
   if (!raft) {
     (*hub)->Shutdown();
@@ -121,7 +207,8 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(ClusterOptions options) 
           !options.tls_cert.empty() ? ", mTLS"
           : options.token.empty()   ? ""
                                     : ", token");
-  return std::unique_ptr<ClusterNode>(new NodeImpl(std::move(*hub), std::move(*raft)));
+  return std::unique_ptr<ClusterNode>(
+      new NodeImpl(std::move(*hub), std::move(*raft), std::move(hooks.submit)));
 }
 
 }  // namespace volley::cluster

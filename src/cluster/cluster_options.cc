@@ -7,6 +7,7 @@
 #include "volley/cluster/cluster_env.h"
 #include "volley/common/duration.h"
 #include "volley/common/listen_address.h"
+#include "volley/common/parse.h"
 #include "volley/common/strings.h"
 
 namespace volley::cluster {
@@ -86,7 +87,7 @@ bool IsLoopback(const std::string& host) { return host == "::1" || host.rfind("1
 Result<bool> ClusterEnabledFromEnv(const config::EnvLookup& env) {
   const char* v = env("CLUSTER_ENABLED");
   if (v == nullptr) return false;
-  auto b = config::ParseBool(v);
+  auto b = ParseBool(v);
   if (!b) return MakeError(ErrorCode::kInvalidArgument, "CLUSTER_ENABLED: " + b.error().message);
   return *b;
 }
@@ -138,7 +139,7 @@ Result<ClusterOptions> ClusterOptionsFromEnv(const config::EnvLookup& env) {
   text("CLUSTER_TLS_KEY", o.tls_key);
   text("CLUSTER_TLS_CA", o.tls_ca);
   if (const char* v = env("CLUSTER_INSECURE")) {
-    auto b = config::ParseBool(v);
+    auto b = ParseBool(v);
     if (p.Check("CLUSTER_INSECURE", b)) o.insecure = *b;
   }
   if (o.node_id.empty()) o.node_id = Hostname() + "-" + o.region;

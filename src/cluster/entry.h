@@ -21,6 +21,7 @@ namespace volley::cluster {
 enum EntryType : uint16_t {
   kEntryCoordinator = 1,  // CoordinatorEntry: the leader of a term took office
   kEntryMembers = 2,      // MembersEntry: identities of the members
+  kEntryUserState = 3,    // only in snapshots: the user state (ClusterHooks::snapshot)
   kFirstUserType = 256,   // Cluster II/III types start here
 };
 

@@ -62,7 +62,9 @@ Membership FromRaftRole(int role) {
 class Host final : public RaftHost {
  public:
   Host(Options o, TunnelHub& hub)
-      : options_(std::move(o)), hub_(hub), transport_(loop_, hub), gate_(options_.self.raft_id) {}
+      : options_(std::move(o)), hub_(hub), transport_(loop_, hub), gate_(options_.self.raft_id) {
+    observer_ = options_.hooks.apply;
+  }
 
   Result<void> Init() {
     const std::string& dir = options_.cluster.data_dir;
@@ -234,6 +236,8 @@ class Host final : public RaftHost {
               PeerIdentity{id.node_id(), id.raft_id(), id.region(), id.address()};
         }
       }
+    } else if (e.type == kEntryUserState) {
+      if (index == 0 && options_.hooks.restore) options_.hooks.restore(e.payload);
     } else if (e.type >= kFirstUserType) {
       std::function<void(uint16_t, std::string_view, uint64_t)> fn;
       {
@@ -261,8 +265,13 @@ class Host final : public RaftHost {
     v1::CoordinatorEntry c;
     c.set_term(self->applied_coord_term_);
     c.set_raft_id(self->applied_coord_id_);
-    const std::string bytes = EncodeEntry(kEntryMembers, self->MembersPayload()) +
-                              EncodeEntry(kEntryCoordinator, c.SerializeAsString());
+    std::string bytes = EncodeEntry(kEntryMembers, self->MembersPayload()) +
+                        EncodeEntry(kEntryCoordinator, c.SerializeAsString());
+    // The user state (Cluster II's runs) rides in the same snapshot, so a node that
+    // restores it knows what the compacted entries decided.
+    if (self->options_.hooks.snapshot) {
+      bytes += EncodeEntry(kEntryUserState, self->options_.hooks.snapshot());
+    }
     auto* buf = static_cast<raft_buffer*>(raft_malloc(sizeof(raft_buffer)));
     if (buf == nullptr) return RAFT_NOMEM;
     buf->base = raft_malloc(bytes.size());

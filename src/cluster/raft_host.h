@@ -26,6 +26,7 @@ class RaftHost {
     ClusterOptions cluster;                 // timeouts, data_dir, voters, min_peers
     std::vector<MemberSpec> configuration;  // InitialConfiguration(nodes, voters)
     PeerIdentity self;
+    ClusterHooks hooks;  // apply, snapshot, restore (submit is the node's)
   };
 
   // Creates the data directory, loads the log (a restarted node keeps its state;

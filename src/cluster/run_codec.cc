@@ -2,17 +2,15 @@
 // decoded value is checked here, so the state machine only sees well-formed commands.
 #include <set>
 
-#include "volley/v1/run.pb.h"
 #include "volley/cluster/run_state.h"
+#include "volley/v1/run.pb.h"
 
 namespace volley::cluster {
 namespace {
 
 constexpr size_t kMaxParticipants = 4096;
 
-Error Bad(const std::string& what) {
-  return Error{ErrorCode::kProtocol, "run command: " + what};
-}
+Error Bad(const std::string& what) { return Error{ErrorCode::kProtocol, "run command: " + what}; }
 
 void ToProto(const SubmitRun& s, v1::SubmitRun* p) {
   p->set_run_id(s.run_id);
@@ -47,8 +45,8 @@ Result<SubmitRun> FromProto(const v1::SubmitRun& p) {
   std::set<std::string> seen;
   for (const std::string& n : p.participants()) {
     if (n.empty() || !seen.insert(n).second) {
-      return tl::unexpected(Bad("submit of '" + s.run_id + "': empty or repeated participant '" +
-                                n + "'"));
+      return tl::unexpected(
+          Bad("submit of '" + s.run_id + "': empty or repeated participant '" + n + "'"));
     }
     s.participants.push_back(n);
   }
@@ -63,8 +61,8 @@ Result<NodeDone> FromProto(const v1::NodeDone& p) {
 }
 
 Result<RunPhase> PhaseFrom(const std::string& name) {
-  for (RunPhase ph : {RunPhase::kPlanned, RunPhase::kStarted, RunPhase::kStopping,
-                      RunPhase::kEnded}) {
+  for (RunPhase ph :
+       {RunPhase::kPlanned, RunPhase::kStarted, RunPhase::kStopping, RunPhase::kEnded}) {
     if (name == RunPhaseName(ph)) return ph;
   }
   return tl::unexpected(Bad("unknown run phase '" + name + "'"));
@@ -91,8 +89,8 @@ std::string EncodeRunCommand(const RunCommand& command) {
 Result<RunCommand> DecodeRunCommand(std::string_view bytes) {
   v1::RunCommand p;
   if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return tl::unexpected(Bad("not a volley.v1.RunCommand (" + std::to_string(bytes.size()) +
-                              " bytes)"));
+    return tl::unexpected(
+        Bad("not a volley.v1.RunCommand (" + std::to_string(bytes.size()) + " bytes)"));
   }
   switch (p.command_case()) {
     case v1::RunCommand::kSubmit: {

@@ -5,7 +5,9 @@
 namespace volley::cluster {
 namespace {
 
-Error Refused(std::string message) { return Error{ErrorCode::kInvalidArgument, std::move(message)}; }
+Error Refused(std::string message) {
+  return Error{ErrorCode::kInvalidArgument, std::move(message)};
+}
 
 // Ends the run once every participant has an outcome.
 void MaybeEnd(RunRecord& run) {
@@ -102,12 +104,12 @@ Result<void> RunStateMachine::Apply(const RunCommand& command) {
   RunRecord* run = Find(done.run_id, "done", &error);
   if (!run) return tl::unexpected(error);
   if (!run->ShareOf(done.node_id)) {
-    return tl::unexpected(Refused("node '" + done.node_id + "' does not take part in run '" +
-                                  done.run_id + "'"));
+    return tl::unexpected(
+        Refused("node '" + done.node_id + "' does not take part in run '" + done.run_id + "'"));
   }
   if (run->outcomes.count(done.node_id)) {
-    return tl::unexpected(Refused("node '" + done.node_id + "' has an outcome in run '" +
-                                  done.run_id + "' already"));
+    return tl::unexpected(
+        Refused("node '" + done.node_id + "' has an outcome in run '" + done.run_id + "' already"));
   }
   run->outcomes[done.node_id] = NodeOutcome{done.lost, done.summary_json};
   MaybeEnd(*run);

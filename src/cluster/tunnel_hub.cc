@@ -21,6 +21,7 @@
 #include <set>
 #include <thread>
 
+#include "volley/common/clock.h"
 #include "volley/v1/node.grpc.pb.h"
 
 namespace volley::cluster {
@@ -73,8 +74,10 @@ class Deadlines {
         continue;
       }
       auto first = pending_.begin();
-      if (Clock::now() < first->first.first) {
-        cv_.wait_until(lock, first->first.first);
+      // A copy: the entry may be disarmed (erased) while this thread waits unlocked.
+      const Clock::time_point at = first->first.first;
+      if (Clock::now() < at) {
+        cv_.wait_until(lock, at);
         continue;
       }
       auto fn = std::move(first->second);
@@ -131,11 +134,45 @@ bool WriteAll(int fd, const std::string& bytes) {
 
 class HubImpl;
 
+int64_t UnixNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+grpc::Status ToStatus(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::kInvalidArgument:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, e.message);
+    case ErrorCode::kTimeout:
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, e.message);
+    default:
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, e.message);
+  }
+}
+
+Error FromStatus(const std::string& address, const grpc::Status& s) {
+  switch (s.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return Error{ErrorCode::kInvalidArgument, s.error_message()};
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Error{ErrorCode::kTimeout, address + ": no answer in time: " + s.error_message()};
+    default:
+      return Error{ErrorCode::kIo, address + ": " + s.error_message()};
+  }
+}
+
 class NodeService final : public v1::Node::Service {
  public:
   explicit NodeService(HubImpl* hub) : hub_(hub) {}
   grpc::Status RaftTunnel(grpc::ServerContext* ctx,
                           grpc::ServerReaderWriter<TunnelFrame, TunnelFrame>* stream) override;
+  grpc::Status SubmitPlan(grpc::ServerContext* ctx, const v1::SubmitPlanRequest* req,
+                          v1::SubmitPlanReply* reply) override;
+  grpc::Status Propose(grpc::ServerContext* ctx, const v1::ProposeRequest* req,
+                       v1::ProposeReply* reply) override;
+  grpc::Status ClockSample(grpc::ServerContext* ctx, const v1::ClockSampleRequest* req,
+                           v1::ClockSampleReply* reply) override;
 
  private:
   HubImpl* hub_;
@@ -204,6 +241,76 @@ class HubImpl final : public TunnelHub {
   }
 
   uint16_t port() const override { return port_; }
+
+  void SetRpcHandlers(RpcHandlers handlers) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    rpc_ = std::move(handlers);
+  }
+
+  Result<std::string> CallSubmitPlan(const std::string& address, const std::string& yaml,
+                                     const std::string& name,
+                                     std::chrono::milliseconds timeout) override {
+    v1::SubmitPlanRequest req;
+    FillHello(req.mutable_hello(), 0);
+    req.set_plan_yaml(yaml);
+    req.set_plan_name(name);
+    v1::SubmitPlanReply reply;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+    auto stub = v1::Node::NewStub(Channel(address));
+    const grpc::Status s = stub->SubmitPlan(&ctx, req, &reply);
+    if (!s.ok()) return tl::unexpected(FromStatus(address, s));
+    return reply.run_id();
+  }
+
+  Result<uint64_t> CallPropose(const std::string& address, uint16_t type,
+                               const std::string& payload,
+                               std::chrono::milliseconds timeout) override {
+    v1::ProposeRequest req;
+    FillHello(req.mutable_hello(), 0);
+    req.set_type(type);
+    req.set_payload(payload);
+    v1::ProposeReply reply;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+    auto stub = v1::Node::NewStub(Channel(address));
+    const grpc::Status s = stub->Propose(&ctx, req, &reply);
+    if (!s.ok()) return tl::unexpected(FromStatus(address, s));
+    return reply.index();
+  }
+
+  Result<LeaderClockSample> CallClockSample(const std::string& address,
+                                            std::chrono::milliseconds timeout) override {
+    v1::ClockSampleRequest req;
+    FillHello(req.mutable_hello(), 0);
+    v1::ClockSampleReply reply;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+    auto stub = v1::Node::NewStub(Channel(address));
+    LeaderClockSample out;
+    out.t0 = MonotonicNow().count();
+    const grpc::Status s = stub->ClockSample(&ctx, req, &reply);
+    out.t3 = MonotonicNow().count();
+    if (!s.ok()) return tl::unexpected(FromStatus(address, s));
+    out.t1 = reply.receive_unix_nanos();
+    out.t2 = reply.send_unix_nanos();
+    return out;
+  }
+
+  // The server side of the unary RPCs: the caller's Hello first, as a tunnel's.
+  grpc::Status CheckCaller(grpc::ServerContext* ctx, const v1::Hello& hello) {
+    Refusal why = Refusal::kMalformed;
+    auto peer = CheckHello(hello, options_.policy, &why);
+    if (peer) return grpc::Status::OK;
+    NoteRefusal(ctx->peer(), why, peer.error().message);
+    return grpc::Status(why == Refusal::kToken ? grpc::StatusCode::UNAUTHENTICATED
+                                               : grpc::StatusCode::PERMISSION_DENIED,
+                        peer.error().message);
+  }
+  RpcHandlers Handlers() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return rpc_;
+  }
 
   std::map<uint64_t, PeerContact> Contacts() const override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -302,6 +409,22 @@ class HubImpl final : public TunnelHub {
 
   bool Tls() const { return !options_.tls_cert_pem.empty(); }
 
+  void FillHello(v1::Hello* h, uint64_t expect_raft_id) const {
+    h->set_protocol_version(kProtocolVersion);
+    h->set_software_version(kSoftwareVersion);
+    h->set_node_id(options_.self.node_id);
+    h->set_raft_id(options_.self.raft_id);
+    h->set_region(options_.self.region);
+    h->set_address(options_.self.address);
+    h->set_token(options_.token);
+    h->set_expect_raft_id(expect_raft_id);
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return ChannelLocked(address);
+  }
+
   std::shared_ptr<grpc::Channel> ChannelLocked(const std::string& address) {
     auto& ch = channels_[address];
     if (ch) return ch;
@@ -353,15 +476,7 @@ class HubImpl final : public TunnelHub {
     const uint64_t timer =
         deadlines_.Arm(Clock::now() + options_.handshake_timeout, [&ctx] { ctx.TryCancel(); });
     TunnelFrame hello;
-    auto* h = hello.mutable_hello();
-    h->set_protocol_version(kProtocolVersion);
-    h->set_software_version(kSoftwareVersion);
-    h->set_node_id(options_.self.node_id);
-    h->set_raft_id(options_.self.raft_id);
-    h->set_region(options_.self.region);
-    h->set_address(options_.self.address);
-    h->set_token(options_.token);
-    h->set_expect_raft_id(raft_id);
+    FillHello(hello.mutable_hello(), raft_id);
     TunnelFrame answer;
     const bool ok = stream->Write(hello) && stream->Read(&answer);
     deadlines_.Disarm(timer);
@@ -518,12 +633,47 @@ class HubImpl final : public TunnelHub {
   std::map<uint64_t, PeerContact> contacts_;
   std::map<uint64_t, PeerIdentity> identities_;
   std::set<std::string> logged_;
+  RpcHandlers rpc_;
   bool stopping_ = false;
 };
 
 grpc::Status NodeService::RaftTunnel(grpc::ServerContext* ctx,
                                      grpc::ServerReaderWriter<TunnelFrame, TunnelFrame>* stream) {
   return hub_->Serve(ctx, stream);
+}
+
+grpc::Status NodeService::SubmitPlan(grpc::ServerContext* ctx, const v1::SubmitPlanRequest* req,
+                                     v1::SubmitPlanReply* reply) {
+  if (auto s = hub_->CheckCaller(ctx, req->hello()); !s.ok()) return s;
+  auto submit = hub_->Handlers().submit;
+  if (!submit) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "runs are not served here");
+  auto r = submit(req->plan_yaml(), req->plan_name());
+  if (!r) return ToStatus(r.error());
+  reply->set_run_id(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::Propose(grpc::ServerContext* ctx, const v1::ProposeRequest* req,
+                                  v1::ProposeReply* reply) {
+  if (auto s = hub_->CheckCaller(ctx, req->hello()); !s.ok()) return s;
+  auto propose = hub_->Handlers().propose;
+  if (!propose) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "not serving proposals");
+  if (req->type() < 256 || req->type() > 0xffff) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "entry type must be 256..65535");
+  }
+  auto r = propose(static_cast<uint16_t>(req->type()), req->payload());
+  if (!r) return ToStatus(r.error());
+  reply->set_index(*r);
+  return grpc::Status::OK;
+}
+
+grpc::Status NodeService::ClockSample(grpc::ServerContext* ctx, const v1::ClockSampleRequest* req,
+                                      v1::ClockSampleReply* reply) {
+  const int64_t received = UnixNanos();
+  if (auto s = hub_->CheckCaller(ctx, req->hello()); !s.ok()) return s;
+  reply->set_receive_unix_nanos(received);
+  reply->set_send_unix_nanos(UnixNanos());
+  return grpc::Status::OK;
 }
 
 }  // namespace

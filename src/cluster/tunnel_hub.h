@@ -16,6 +16,7 @@
 #include <string>
 
 #include "handshake.h"
+#include "volley/cluster/cluster_node.h"
 #include "volley/common/result.h"
 
 namespace volley::cluster {
@@ -43,6 +44,13 @@ struct TunnelHubOptions {
   std::chrono::milliseconds handshake_timeout{10000};
 };
 
+// What this node answers to Cluster II's unary RPCs (SubmitPlan, Propose). Called on gRPC
+// threads, after the caller's Hello passed CheckHello; may block. Empty = UNAVAILABLE.
+struct RpcHandlers {
+  std::function<Result<std::string>(const std::string& yaml, const std::string& name)> submit;
+  std::function<Result<uint64_t>(uint16_t type, std::string payload)> propose;
+};
+
 class TunnelHub {
  public:
   // Binds and starts serving. kIo naming the address when it cannot be bound.
@@ -57,6 +65,20 @@ class TunnelHub {
   // on another thread, with the local fd or the reason (a refusal's message verbatim).
   virtual void Connect(uint64_t raft_id, const std::string& address,
                        std::function<void(Result<TunnelPeer>)> done) = 0;
+
+  // REQUIRES: set before Shutdown.
+  virtual void SetRpcHandlers(RpcHandlers handlers) = 0;
+  // Cluster II's calls on the member at `address` (blocking, up to `timeout`; any thread).
+  // The callee's errors come back with their code and message (kInvalidArgument with
+  // problems, kIo for "not the coordinator" or an unreachable node, kTimeout).
+  virtual Result<std::string> CallSubmitPlan(const std::string& address, const std::string& yaml,
+                                             const std::string& name,
+                                             std::chrono::milliseconds timeout) = 0;
+  virtual Result<uint64_t> CallPropose(const std::string& address, uint16_t type,
+                                       const std::string& payload,
+                                       std::chrono::milliseconds timeout) = 0;
+  virtual Result<LeaderClockSample> CallClockSample(const std::string& address,
+                                                    std::chrono::milliseconds timeout) = 0;
 
   virtual uint16_t port() const = 0;
   virtual std::map<uint64_t, PeerContact> Contacts() const = 0;

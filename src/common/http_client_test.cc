@@ -2,8 +2,12 @@
 // deadlines, response limits, cancellation, and the proxy variables curl honours.
 #include "volley/common/http_client.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <condition_variable>
 #include <future>
@@ -45,7 +49,8 @@ class HttpClientTest : public ::testing::Test {
       res.headers.Add("Retry-After", "7");
       res.headers.Add("X-Auth", std::string(req.headers.Get("Authorization")));
     });
-    r.Handle("GET", "/big", [](const Request&, Response& res) { res.body = std::string(5000, 'b'); });
+    r.Handle("GET", "/big",
+             [](const Request&, Response& res) { res.body = std::string(5000, 'b'); });
     r.Handle("GET", "/hang", [this](const Request&, Response& res) {
       {
         std::lock_guard<std::mutex> lock(mu_);
@@ -156,12 +161,21 @@ TEST_F(HttpClientTest, CancelEndsARunningSendAndLaterOnes) {
 }
 
 TEST_F(HttpClientTest, RefusedConnectionIsKIo) {
-  const std::string url = base_ + "/echo";
-  server_->Stop();
+  // A port held by a socket that is bound but never listens: connects to it are refused,
+  // and no other process can take the port meanwhile (as it could a closed server's).
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   HttpClient client;
   ClientRequest req;
-  req.url = url;
+  req.url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/echo";
   auto r = client.Send(req);
+  close(fd);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kIo) << r.error().message;
 }

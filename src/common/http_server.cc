@@ -5,6 +5,8 @@
 // A session's life: kIdle (waiting for the first byte of a request; idle deadline) ->
 // kHeader (header deadline) -> kBusy (body, handler, answer) -> kIdle again on keep-alive,
 // or kStream for a streamed answer; closed on any error or deadline.
+#include "volley/common/http_server.h"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -16,7 +18,6 @@
 #include <thread>
 #include <unordered_map>
 
-#include "volley/common/http_server.h"
 #include "volley/common/strings.h"
 
 namespace volley::http {
@@ -72,11 +73,11 @@ class HttpServer::Impl {
   void Refuse(tcp::socket socket, std::string why);
 
   std::mutex mu_;
-  std::condition_variable cv_;  // signalled when a session ends
+  std::condition_variable cv_;                                     // signalled when a session ends
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // guarded by mu_
   std::unordered_map<std::string, size_t> per_peer_;               // guarded by mu_
   std::atomic<bool> stopping_{false}, hard_stop_{false};
-  std::mutex stop_mu_;  // serialises Stop()
+  std::mutex stop_mu_;    // serialises Stop()
   bool stopped_ = false;  // guarded by stop_mu_
 
   // Declared last: destroyed first, so sessions released by their destruction still find
@@ -92,7 +93,10 @@ class HttpServer::Impl {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(HttpServer::Impl& server, tcp::socket socket, std::string peer, uint16_t peer_port)
-      : server_(server), stream_(std::move(socket)), peer_(std::move(peer)), peer_port_(peer_port) {}
+      : server_(server),
+        stream_(std::move(socket)),
+        peer_(std::move(peer)),
+        peer_port_(peer_port) {}
   ~Session() { server_.Unregister(this, peer_); }
 
   net::any_io_executor executor() { return stream_.get_executor(); }
@@ -131,10 +135,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<uint32_t>(server_.options_.max_header_bytes));
     parser_->body_limit(boost::none);  // checked per route in OnHeader
     stream_.expires_after(Steady(server_.options_.header_timeout));
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             [self = shared_from_this()](beast::error_code ec, size_t) {
-                               self->OnHeader(ec);
-                             });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -222,7 +225,8 @@ class Session : public std::enable_shared_from_this<Session> {
     auto run = [self = shared_from_this()] {
       Response res;
       const Handler* handler = self->route_ ? &self->route_->handler : nullptr;
-      if (!handler && self->server_.router_.not_found()) handler = &self->server_.router_.not_found();
+      if (!handler && self->server_.router_.not_found())
+        handler = &self->server_.router_.not_found();
       try {
         if (handler) {
           (*handler)(self->req_, res);
@@ -238,9 +242,8 @@ class Session : public std::enable_shared_from_this<Session> {
         res = Response{};
         self->server_.router_.RenderError(500, "the handler failed", res);
       }
-      net::post(self->executor(), [self, res = std::move(res)]() mutable {
-        self->Answer(std::move(res));
-      });
+      net::post(self->executor(),
+                [self, res = std::move(res)]() mutable { self->Answer(std::move(res)); });
     };
     net::post(blocking ? server_.blocking() : server_.workers(), std::move(run));
   }
@@ -300,27 +303,26 @@ class Session : public std::enable_shared_from_this<Session> {
     header->keep_alive(false);
     auto sr = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*header);
     stream_.expires_after(Steady(server_.options_.write_timeout));
-    bhttp::async_write_header(
-        stream_, *sr,
-        [self = shared_from_this(), header, sr, fn = std::move(res.stream)](beast::error_code ec,
-                                                                             size_t) {
-          if (ec) return self->Close();
-          self->stream_.expires_never();
-          net::post(self->server_.blocking(), [self, fn] {
-            const StreamWriter writer = [self](std::string_view chunk) {
-              return self->Enqueue(chunk);
-            };
-            try {
-              fn(writer);
-            } catch (...) {
-            }
-            {
-              std::lock_guard<std::mutex> lock(self->stream_mu_);
-              self->stream_ended_ = true;
-            }
-            net::post(self->executor(), [self] { self->Flush(); });
-          });
-        });
+    bhttp::async_write_header(stream_, *sr,
+                              [self = shared_from_this(), header, sr, fn = std::move(res.stream)](
+                                  beast::error_code ec, size_t) {
+                                if (ec) return self->Close();
+                                self->stream_.expires_never();
+                                net::post(self->server_.blocking(), [self, fn] {
+                                  const StreamWriter writer = [self](std::string_view chunk) {
+                                    return self->Enqueue(chunk);
+                                  };
+                                  try {
+                                    fn(writer);
+                                  } catch (...) {
+                                  }
+                                  {
+                                    std::lock_guard<std::mutex> lock(self->stream_mu_);
+                                    self->stream_ended_ = true;
+                                  }
+                                  net::post(self->executor(), [self] { self->Flush(); });
+                                });
+                              });
   }
 
   // On a blocking-pool thread: queues one chunk and waits until it is written.
@@ -347,10 +349,9 @@ class Session : public std::enable_shared_from_this<Session> {
       lock.unlock();
       writing_ = true;
       stream_.expires_after(Steady(server_.options_.write_timeout));
-      return net::async_write(stream_, bhttp::make_chunk_last(),
-                              [self = shared_from_this()](beast::error_code, size_t) {
-                                self->Close();
-                              });
+      return net::async_write(
+          stream_, bhttp::make_chunk_last(),
+          [self = shared_from_this()](beast::error_code, size_t) { self->Close(); });
     }
     current_ = std::move(chunks_.front());
     chunks_.pop_front();
@@ -423,8 +424,8 @@ Result<void> HttpServer::Impl::Listen(const ListenAddress& address, int* bind_er
       (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
   auto fail = [&](const char* what) {
     if (bind_errno) *bind_errno = ec.value();
-    return MakeError(ErrorCode::kIo, options_.name + ": cannot " + what + " " + where + ": " +
-                                         ec.message());
+    return MakeError(ErrorCode::kIo,
+                     options_.name + ": cannot " + what + " " + where + ": " + ec.message());
   };
   if (acceptor_.open(endpoint.protocol(), ec); ec) return fail("open a socket for");
   acceptor_.set_option(net::socket_base::reuse_address(true), ec);
@@ -451,8 +452,8 @@ Result<void> HttpServer::Impl::StartThreads() {
             ioc_.run();
             return;
           } catch (const std::exception& e) {
-            std::fprintf(stderr, "volley %s: I/O thread: %s (continuing)\n",
-                         options_.name.c_str(), e.what());
+            std::fprintf(stderr, "volley %s: I/O thread: %s (continuing)\n", options_.name.c_str(),
+                         e.what());
           }
         }
       });
@@ -489,15 +490,17 @@ void HttpServer::Impl::OnAccepted(tcp::socket socket) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     size_t& from_peer = per_peer_[peer];
-    if (open_.load() >= options_.max_connections || from_peer >= options_.max_connections_per_peer) {
+    if (open_.load() >= options_.max_connections ||
+        from_peer >= options_.max_connections_per_peer) {
       const bool total = open_.load() >= options_.max_connections;
       if (from_peer == 0) per_peer_.erase(peer);
       ++refused_;
       return Refuse(std::move(socket),
-                    total ? "the server is at its limit of " +
-                                std::to_string(options_.max_connections) + " connections"
-                          : "this address has " + std::to_string(options_.max_connections_per_peer) +
-                                " connections open, the limit per peer");
+                    total
+                        ? "the server is at its limit of " +
+                              std::to_string(options_.max_connections) + " connections"
+                        : "this address has " + std::to_string(options_.max_connections_per_peer) +
+                              " connections open, the limit per peer");
     }
     ++from_peer;
     ++open_;

@@ -53,14 +53,16 @@ Router EchoRouter() {
   r.Handle("GET", "/hello", [](const Request& req, Response& res) {
     res.body = "hello " + req.peer + " " + req.Query("name");
   });
-  r.Handle("POST", "/echo", [](const Request& req, Response& res) {
-    res.content_type = "application/octet-stream";
-    res.body = req.body;
-    res.headers.Add("X-Length", std::to_string(req.body.size()));
-  }, RouteOptions{.max_body = 1000});
-  r.Handle("GET", "/runs/{}/summary", [](const Request& req, Response& res) {
-    res.body = "run=" + req.params.at(0);
-  });
+  r.Handle(
+      "POST", "/echo",
+      [](const Request& req, Response& res) {
+        res.content_type = "application/octet-stream";
+        res.body = req.body;
+        res.headers.Add("X-Length", std::to_string(req.body.size()));
+      },
+      RouteOptions{.max_body = 1000});
+  r.Handle("GET", "/runs/{}/summary",
+           [](const Request& req, Response& res) { res.body = "run=" + req.params.at(0); });
   return r;
 }
 
@@ -112,8 +114,9 @@ TEST(HttpServer, KeepAliveServesSeveralRequestsOnOneConnection) {
     EXPECT_EQ(r->Header("connection"), "");
   }
   // Two pipelined requests in one write.
-  ASSERT_TRUE(c.Send("GET /hello?name=p HTTP/1.1\r\nHost: x\r\n\r\n"
-                     "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"));
+  ASSERT_TRUE(
+      c.Send("GET /hello?name=p HTTP/1.1\r\nHost: x\r\n\r\n"
+             "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"));
   auto a = c.Read();
   auto b = c.Read();
   ASSERT_TRUE(a && b);
@@ -127,16 +130,18 @@ TEST(HttpServer, ChunkedAndContentLengthBodies) {
   auto s = StartOrDie(EchoRouter());
   ASSERT_NE(s, nullptr);
   RawConnection c(s->port());
-  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\n\r\n"));
   auto r = c.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->body, "hello world");
   EXPECT_EQ(r->Header("x-length"), "11");
   // Expect: 100-continue gets its interim answer before the body is sent.
-  ASSERT_TRUE(c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
-                     "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+             "Expect: 100-continue\r\n\r\n"));
   auto cont = c.Read();
   ASSERT_TRUE(cont);
   EXPECT_EQ(cont->status, 100);
@@ -160,8 +165,10 @@ TEST(HttpServer, BodyOverTheLimitIs413BeforeItIsRead) {
   EXPECT_TRUE(c.WaitClosed(kLong));
   // Chunked: refused as soon as the chunks pass the limit, while more would follow.
   RawConnection d(s->port());
-  ASSERT_TRUE(d.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-                     "400\r\n" + std::string(1024, 'x') + "\r\n"));
+  ASSERT_TRUE(
+      d.Send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+             "400\r\n" +
+             std::string(1024, 'x') + "\r\n"));
   r = d.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -245,17 +252,22 @@ TEST(HttpServer, BlockingHandlersDoNotStallOtherRequests) {
   Gate gate;
   std::atomic<int> entered{0};
   Router r = EchoRouter();
-  r.Handle("POST", "/config", [&](const Request&, Response& res) {
-    ++entered;
-    gate.Wait();
-    res.body = "started";
-  }, RouteOptions{.blocking = true});
+  r.Handle(
+      "POST", "/config",
+      [&](const Request&, Response& res) {
+        ++entered;
+        gate.Wait();
+        res.body = "started";
+      },
+      RouteOptions{.blocking = true});
   ServerOptions o;
   o.blocking_threads = 2;
   auto s = StartOrDie(std::move(r), o);
   ASSERT_NE(s, nullptr);
-  auto a = std::async(std::launch::async, [&] { return Fetch(s->port(), "POST", "/config", {}, "x", seconds(60)); });
-  auto b = std::async(std::launch::async, [&] { return Fetch(s->port(), "POST", "/config", {}, "x", seconds(60)); });
+  auto a = std::async(std::launch::async,
+                      [&] { return Fetch(s->port(), "POST", "/config", {}, "x", seconds(60)); });
+  auto b = std::async(std::launch::async,
+                      [&] { return Fetch(s->port(), "POST", "/config", {}, "x", seconds(60)); });
   ASSERT_TRUE(WaitFor([&] { return entered.load() == 2; }));
   for (int i = 0; i < 5; ++i) {  // both blocking threads busy; ordinary requests go on
     auto q = Fetch(s->port(), "GET", "/hello");
@@ -275,7 +287,8 @@ TEST(HttpServer, HandlerExceptionsAre500InTheServicesFormat) {
   r.Handle("GET", "/boom", [](const Request&, Response&) { throw std::runtime_error("kaput"); });
   r.SetErrorRenderer([](int status, std::string_view message, Response& res) {
     res.content_type = "application/json";
-    res.body = "{\"code\":" + std::to_string(status) + ",\"message\":\"" + std::string(message) + "\"}";
+    res.body =
+        "{\"code\":" + std::to_string(status) + ",\"message\":\"" + std::string(message) + "\"}";
   });
   auto s = StartOrDie(std::move(r));
   ASSERT_NE(s, nullptr);
@@ -363,7 +376,9 @@ TEST(HttpServer, StopFinishesInFlightRequestsAndClosesIdleOnes) {
   ASSERT_TRUE(WaitFor([&] { return entered.load() == 1; }));
   std::thread stopper([&] { s->Stop(); });
   EXPECT_TRUE(idle.WaitClosed(kLong));  // at once, while the request is still running
-  ASSERT_TRUE(WaitFor([&] { return Fetch(s->port(), "GET", "/hello", {}, "", milliseconds(500)) == std::nullopt; }));
+  ASSERT_TRUE(WaitFor([&] {
+    return Fetch(s->port(), "GET", "/hello", {}, "", milliseconds(500)) == std::nullopt;
+  }));
   gate.Open();
   auto resp = busy.Read();
   ASSERT_TRUE(resp);
@@ -391,7 +406,7 @@ TEST(HttpServer, StopClosesRequestsStillRunningAfterTheGrace) {
   ASSERT_TRUE(WaitFor([&] { return entered.load() == 1; }));
   std::thread stopper([&] { s->Stop(); });
   EXPECT_TRUE(c.WaitClosed(kLong));  // closed at the grace, no answer
-  gate.Open();                        // Stop() waits for the handler to return
+  gate.Open();                       // Stop() waits for the handler to return
   stopper.join();
 }
 
@@ -405,8 +420,10 @@ TEST(HttpServer, BindErrorsNameTheAddress) {
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, ErrorCode::kIo);
   EXPECT_EQ(err, EADDRINUSE);
-  EXPECT_NE(second.error().message.find("ingest: cannot bind 127.0.0.1:" + std::to_string(first->port())),
-            std::string::npos) << second.error().message;
+  EXPECT_NE(
+      second.error().message.find("ingest: cannot bind 127.0.0.1:" + std::to_string(first->port())),
+      std::string::npos)
+      << second.error().message;
   auto bad = HttpServer::Start({"not-an-ip", 0}, o, EchoRouter());
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
@@ -487,10 +504,13 @@ TEST(HttpServer, SlowAndIdleClientsNeverStallANormalRequest) {
   fakes::SlowAttackOptions a;
   a.header_timeout = seconds(2);
   a.idle_timeout = seconds(3);
-  const auto report = fakes::RunSlowClientAttack(s->port(), [&] {
-    auto r = Fetch(s->port(), "GET", "/hello?name=probe", {}, "", seconds(10));
-    return r && r->status == 200 && r->body == "hello 127.0.0.1 probe";
-  }, a);
+  const auto report = fakes::RunSlowClientAttack(
+      s->port(),
+      [&] {
+        auto r = Fetch(s->port(), "GET", "/hello?name=probe", {}, "", seconds(10));
+        return r && r->status == 200 && r->body == "hello 127.0.0.1 probe";
+      },
+      a);
   std::printf("%s\n", report.Describe().c_str());
   EXPECT_EQ(report.connected, 1000);
   EXPECT_EQ(report.slow_closed, 500);

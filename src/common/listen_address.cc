@@ -2,8 +2,7 @@
 
 #include <arpa/inet.h>
 
-#include <charconv>
-
+#include "volley/common/parse.h"
 #include "volley/common/strings.h"
 
 namespace volley {
@@ -25,14 +24,11 @@ Result<ListenAddress> ParseListenAddress(std::string_view text) {
   if (colon == std::string_view::npos) return bad("no ':PORT'");
   std::string_view host = s.substr(0, colon);
   std::string_view port_text = s.substr(colon + 1);
-  uint64_t port = 0;
-  auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || ptr != port_text.data() + port_text.size() ||
-      port > 65535) {
+  const auto port = ParseIntInRange(port_text, 0, 65535);
+  if (!port || port_text.starts_with('-'))
     return bad("port '" + std::string(port_text) + "' is not a number in 0-65535");
-  }
   ListenAddress out;
-  out.port = static_cast<uint16_t>(port);
+  out.port = static_cast<uint16_t>(*port);
   if (host.empty()) {
     out.host = "0.0.0.0";
     return out;

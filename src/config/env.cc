@@ -1,275 +1,64 @@
+// The environment applied over a plan (ApplyEnv).
 #include "volley/config/env.h"
 
-#include <unistd.h>
-
-#include <cctype>
-#include <charconv>
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
 #include <limits>
-#include <random>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include "volley/common/duration.h"
+#include "volley/common/parse.h"
+#include "volley/common/problems.h"
 #include "volley/common/strings.h"
+#include "volley/config/values.h"
 
 namespace volley::config {
+
 namespace {
 
-Result<double> ParseNumber(std::string_view text) {
-  std::string_view s = Trim(text);
-  double v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(v)) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "not a finite number: '" + std::string(text) + "'");
-  }
-  return v;
-}
-
-Result<int64_t> ParseInt(std::string_view text) {
-  std::string_view s = Trim(text);
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size()) {
-    return MakeError(ErrorCode::kInvalidArgument, "not an integer: '" + std::string(text) + "'");
-  }
-  return v;
-}
-
-// Collects "NAME: message" lines.
-class Problems {
- public:
-  template <typename T>
-  bool Check(const char* name, const Result<T>& r) {
-    if (r) return true;
-    Add(name, r.error().message);
-    return false;
-  }
-  void Add(const std::string& name, const std::string& message) {
-    if (!text_.empty()) text_ += '\n';
-    text_ += name + ": " + message;
-  }
-  Result<void> Done() const {
-    if (text_.empty()) return {};
-    return MakeError(ErrorCode::kInvalidArgument, text_);
-  }
-
- private:
-  std::string text_;
+// The plan key each variable sets (TestPlan::origins; the YAML spelling of the key).
+constexpr std::pair<const char*, const char*> kPlanKeyOfVariable[] = {
+    {"TARGET_URL", "config.baseUrl"},
+    {"NUM_CONCURRENT_TASKS", "config.workers"},
+    {"TEST_DURATION", "config.duration"},
+    {"REQUEST_TIMEOUT", "config.timeout"},
+    {"CONNECT_TIMEOUT", "config.connectTimeout"},
+    {"MAX_REQUESTS", "config.maxRequests"},
+    {"WORKER_THREADS", "config.threads"},
+    {"LOAD_MODEL_TYPE", "load.model"},
+    {"TARGET_RPS", "load.target"},
+    {"MIN_RPS", "load.min"},
+    {"MAX_RPS", "load.max"},
+    {"RAMP_DURATION", "load.rampDuration"},
+    {"DAILY_MIN_RPS", "load.min"},
+    {"DAILY_MAX_RPS", "load.max"},
+    {"DAILY_MID_RPS", "load.mid"},
+    {"DAILY_CYCLE_DURATION", "load.cycleDuration"},
+    {"MORNING_RAMP_RATIO", "load.morningRampRatio"},
+    {"PEAK_SUSTAIN_RATIO", "load.peakSustainRatio"},
+    {"MID_DECLINE_RATIO", "load.midDeclineRatio"},
+    {"MID_SUSTAIN_RATIO", "load.midSustainRatio"},
+    {"EVENING_DECLINE_RATIO", "load.eveningDeclineRatio"},
+    {"LOAD_STAGES", "load.stages"},
+    {"MAX_IN_FLIGHT", "load.maxInFlight"},
 };
+
+// Records that variable `name` set its plan key (a variable wins over the file).
+void NoteOrigin(const char* name, TestPlan& plan) {
+  for (const auto& [var, key] : kPlanKeyOfVariable) {
+    if (std::string_view(var) == name) plan.origins[key] = name;
+  }
+}
 
 }  // namespace
 
-std::string Url::HostHeader() const {
-  const bool default_port = (scheme == "http" && port == 80) || (scheme == "https" && port == 443);
-  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return default_port ? h : h + ":" + std::to_string(port);
-}
-
-EnvLookup ProcessEnv() {
-  return [](const char* name) -> const char* { return std::getenv(name); };
-}
-
-const std::vector<EnvVarDoc>& EnvVarDocs() {
-  static const std::vector<EnvVarDoc> docs = {
-      {"TARGET_URL", "base URL of the target, e.g. http://127.0.0.1:8080/path"},
-      {"REQUEST_TYPE", "HTTP method of the single-request mode (default GET)"},
-      {"SEND_JSON", "true: send JSON_PAYLOAD as the body with Content-Type: application/json"},
-      {"JSON_PAYLOAD", "the JSON body sent when SEND_JSON=true"},
-      {"CUSTOM_HEADERS", "'Name: value,Name2: value2' (\\, for a literal comma)"},
-      {"NUM_CONCURRENT_TASKS", "concurrent users (closed model) or connections (open) (10)"},
-      {"TEST_DURATION", "test length: 30s, 5m, 2h, 1d or integer seconds (2h)"},
-      {"REQUEST_TIMEOUT", "per-request timeout (30s)"},
-      {"CONNECT_TIMEOUT", "TCP+TLS connect timeout (10s)"},
-      {"MAX_REQUESTS", "stop after this many requests (0 = by duration only)"},
-      {"SKIP_TLS_VERIFY", "true: do not verify the server certificate"},
-      {"CLIENT_CERT_PATH", "client certificate (PEM) for mTLS"},
-      {"CLIENT_KEY_PATH", "client private key (PEM) for mTLS"},
-      {"CA_CERT_PATH", "extra trusted CA certificates (PEM)"},
-      {"RESOLVE_TARGET_ADDR", "host:ip:port: connect to ip:port for this host name"},
-      {"LOAD_MODEL_TYPE", "Concurrent | Rps | RampRps | DailyTraffic | Stages"},
-      {"TARGET_RPS", "arrival rate of the Rps model"},
-      {"MIN_RPS", "RampRps low rate"},
-      {"MAX_RPS", "RampRps high rate"},
-      {"RAMP_DURATION", "RampRps ramp length (default: the test duration)"},
-      {"DAILY_MIN_RPS", "DailyTraffic night rate"},
-      {"DAILY_MID_RPS", "DailyTraffic afternoon rate"},
-      {"DAILY_MAX_RPS", "DailyTraffic peak rate"},
-      {"DAILY_CYCLE_DURATION", "DailyTraffic cycle length"},
-      {"MORNING_RAMP_RATIO", "DailyTraffic share of the cycle rising min to max (0.125)"},
-      {"PEAK_SUSTAIN_RATIO", "DailyTraffic share holding max (0.167)"},
-      {"MID_DECLINE_RATIO", "DailyTraffic share falling max to mid (0.125)"},
-      {"MID_SUSTAIN_RATIO", "DailyTraffic share holding mid (0.167)"},
-      {"EVENING_DECLINE_RATIO", "DailyTraffic share falling mid to min (0.167)"},
-      {"LOAD_STAGES", "Stages model: 'duration:rate,...', e.g. 30s:100,1m:500"},
-      {"MAX_IN_FLIGHT", "open models: most iterations queued or in flight (default 10000)"},
-      {"WORKER_THREADS", "event-loop threads (default: one per core)"},
-      {"METRIC_NAMESPACE", "prefix of every metric name (volley)"},
-      {"CLUSTER_NODE_ID", "node identity label (default: hostname)"},
-      {"CLUSTER_REGION", "region label (local)"},
-      {"RUN_ID", "run identity label (default: generated)"},
-      {"METRICS_ADDR", "Prometheus /metrics address (0.0.0.0:9090; empty: off)"},
-      {"METRICS_LINGER", "serve /metrics this long after the test if it was scraped (5s)"},
-  };
-  return docs;
-}
-
-Result<Url> ParseUrl(std::string_view text) {
-  std::string_view s = Trim(text);
-  auto bad = [&](const std::string& why) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "invalid URL '" + std::string(text) + "': " + why +
-                         " (expected http://host[:port]/path or https://...)");
-  };
-  Url url;
-  size_t scheme_end = s.find("://");
-  if (scheme_end == std::string_view::npos) return bad("missing scheme");
-  url.scheme = ToLower(s.substr(0, scheme_end));
-  if (url.scheme != "http" && url.scheme != "https") return bad("scheme must be http or https");
-  url.port = url.tls() ? 443 : 80;
-  s.remove_prefix(scheme_end + 3);
-  size_t path_start = s.find_first_of("/?");
-  std::string_view authority = s.substr(0, path_start);
-  url.path = path_start == std::string_view::npos ? "/" : std::string(s.substr(path_start));
-  if (!url.path.empty() && url.path[0] == '?') url.path = "/" + url.path;
-  if (size_t frag = url.path.find('#'); frag != std::string::npos) url.path.resize(frag);
-  if (authority.find('@') != std::string_view::npos) return bad("user info is not supported");
-  std::string_view port_text;
-  if (!authority.empty() && authority[0] == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return bad("unclosed '[' in IPv6 address");
-    url.host = std::string(authority.substr(1, close - 1));
-    std::string_view rest = authority.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest[0] != ':') return bad("junk after IPv6 address");
-      port_text = rest.substr(1);
-    }
-  } else {
-    size_t colon = authority.rfind(':');
-    url.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
-  }
-  if (url.host.empty()) return bad("missing host");
-  if (!port_text.empty()) {
-    auto port = ParseInt(port_text);
-    if (!port || *port < 1 || *port > 65535) return bad("port must be 1-65535");
-    url.port = static_cast<uint16_t>(*port);
-  }
-  return url;
-}
-
-Result<std::vector<Header>> ParseHeaderList(std::string_view text) {
-  std::vector<Header> headers;
-  std::string item;
-  auto flush = [&]() -> Result<void> {
-    std::string_view it = Trim(item);
-    if (it.empty()) return {};
-    size_t colon = it.find(':');
-    if (colon == std::string_view::npos || colon == 0) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "header '" + std::string(it) + "' must look like 'Name: value'");
-    }
-    std::string name(Trim(it.substr(0, colon)));
-    for (char c : name) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) &&
-          std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos) {
-        return MakeError(ErrorCode::kInvalidArgument,
-                         "header name '" + name + "' has an invalid character");
-      }
-    }
-    headers.emplace_back(std::move(name), std::string(Trim(it.substr(colon + 1))));
-    item.clear();
-    return {};
-  };
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] == ',') {
-      item += ',';
-      ++i;
-    } else if (text[i] == ',') {
-      if (auto r = flush(); !r) return tl::unexpected(r.error());
-    } else if (text[i] == '\r' || text[i] == '\n') {
-      return MakeError(ErrorCode::kInvalidArgument, "headers must not contain line breaks");
-    } else {
-      item += text[i];
-    }
-  }
-  if (auto r = flush(); !r) return tl::unexpected(r.error());
-  return headers;
-}
-
-Result<LoadModelKind> ParseLoadModelKind(std::string_view text) {
-  std::string s = ToLower(Trim(text));
-  if (s == "concurrent") return LoadModelKind::kConcurrent;
-  if (s == "rps") return LoadModelKind::kRps;
-  if (s == "ramprps" || s == "ramp") return LoadModelKind::kRamp;
-  if (s == "dailytraffic") return LoadModelKind::kDailyTraffic;
-  if (s == "stages") return LoadModelKind::kStages;
-  return MakeError(ErrorCode::kInvalidArgument,
-                   "unknown load model '" + std::string(text) +
-                       "': use Concurrent, Rps, RampRps, DailyTraffic or Stages");
-}
-
-Result<std::vector<Stage>> ParseStages(std::string_view text) {
-  std::vector<Stage> stages;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    size_t comma = text.find(',', pos);
-    std::string_view item = Trim(
-        text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
-    size_t colon = item.find(':');
-    if (colon == std::string_view::npos) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "stage '" + std::string(item) + "' must be 'duration:rate', e.g. 30s:100");
-    }
-    auto d = ParseDuration(item.substr(0, colon));
-    if (!d) return tl::unexpected(d.error());
-    auto r = ParseNumber(item.substr(colon + 1));
-    if (!r || *r < 0) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "stage '" + std::string(item) + "': rate must be a number >= 0");
-    }
-    stages.push_back(Stage{*d, *r});
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
-  }
-  return stages;
-}
-
-Result<void> ParseResolve(std::string_view text, TestPlan& plan) {
-  // host:ip:port; the ip may be an IPv6 literal in brackets.
-  std::string_view s = Trim(text);
-  auto bad = [&]() {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "invalid override '" + std::string(text) +
-                         "': expected host:ip:port, e.g. api.example.com:127.0.0.1:8443");
-  };
-  size_t first = s.find(':');
-  size_t last = s.rfind(':');
-  if (first == std::string_view::npos || first == last) return bad();
-  std::string ip(s.substr(first + 1, last - first - 1));
-  if (ip.size() > 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
-  auto port = ParseInt(s.substr(last + 1));
-  if (first == 0 || ip.empty() || !port || *port < 1 || *port > 65535) return bad();
-  plan.resolve_host = std::string(s.substr(0, first));
-  plan.resolve_ip = ip;
-  plan.resolve_port = static_cast<uint16_t>(*port);
-  return {};
-}
-
-Result<bool> ParseBool(std::string_view text) {
-  std::string s = ToLower(Trim(text));
-  if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
-  if (s == "false" || s == "0" || s == "no" || s == "off" || s.empty()) return false;
-  return MakeError(ErrorCode::kInvalidArgument,
-                   "expected true or false, got '" + std::string(text) + "'");
-}
-
 Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
   Problems problems;
-  auto get = [&](const char* name) -> const char* { return env(name); };
+  auto get = [&](const char* name) -> const char* {
+    const char* v = env(name);
+    if (v != nullptr) NoteOrigin(name, plan);
+    return v;
+  };
   auto duration = [&](const char* name, Nanos& out) {
     if (const char* v = get(name)) {
       auto r = ParseDuration(v);
@@ -278,14 +67,14 @@ Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
   };
   auto number = [&](const char* name, double& out) {
     if (const char* v = get(name)) {
-      auto r = ParseNumber(v);
+      auto r = ParseNumber(Trim(v));
       if (problems.Check(name, r)) out = *r;
     }
   };
   auto integer = [&](const char* name, auto& out) {
     using T = std::remove_reference_t<decltype(out)>;
     if (const char* v = get(name)) {
-      auto r = ParseInt(v);
+      auto r = ParseInt(Trim(v));
       if (!problems.Check(name, r)) return;
       if (*r < 0 || static_cast<uint64_t>(*r) > std::numeric_limits<T>::max()) {
         problems.Add(name, "must be between 0 and " +
@@ -297,7 +86,7 @@ Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
   };
   auto boolean = [&](const char* name, bool& out) {
     if (const char* v = get(name)) {
-      auto r = ParseBool(v);
+      auto r = ParseBool(Trim(v));
       if (problems.Check(name, r)) out = *r;
     }
   };
@@ -368,104 +157,6 @@ Result<void> ApplyEnv(const EnvLookup& env, TestPlan& plan) {
   }
   duration("METRICS_LINGER", plan.metrics_linger);
   return problems.Done();
-}
-
-void FillIdentity(TestPlan& plan) {
-  if (plan.node_id.empty()) {
-    char host[256] = {};
-    plan.node_id = gethostname(host, sizeof host - 1) == 0 && host[0] ? host : "localhost";
-  }
-  if (plan.run_id.empty()) {
-    const std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
-    std::random_device rd;
-    char suffix[8];
-    snprintf(suffix, sizeof suffix, "%06x", rd() & 0xffffff);
-    plan.run_id = std::string("run-") + stamp + "-" + suffix;
-  }
-}
-
-Result<void> Validate(const TestPlan& plan) {
-  Problems p;
-  if (plan.target.host.empty()) {
-    p.Add("target", "no target URL: set TARGET_URL, --url, or config.baseUrl in a plan");
-  }
-  if (plan.duration <= Nanos(0)) p.Add("duration", "must be > 0");
-  if (plan.request_timeout <= Nanos(0)) p.Add("timeout", "must be > 0");
-  if (plan.connect_timeout <= Nanos(0)) p.Add("connect timeout", "must be > 0");
-  if (plan.workers < 1 || plan.workers > 1'000'000) {
-    p.Add("workers", "must be between 1 and 1000000, got " + std::to_string(plan.workers));
-  }
-  if (plan.threads < 0 || plan.threads > 1024) p.Add("threads", "must be between 0 and 1024");
-  const auto& m = plan.request.method;
-  if (m.empty() || m.find_first_of(" \r\n\t") != std::string::npos) {
-    p.Add("method", "invalid HTTP method '" + m + "'");
-  }
-  if (plan.tls.client_cert_path.empty() != plan.tls.client_key_path.empty()) {
-    p.Add("mTLS", "give both CLIENT_CERT_PATH and CLIENT_KEY_PATH, or neither");
-  }
-  if (!plan.resolve_host.empty() && !EqualsIgnoreCase(plan.resolve_host, plan.target.host)) {
-    p.Add("RESOLVE_TARGET_ADDR",
-          "host '" + plan.resolve_host + "' is not the target host '" + plan.target.host +
-              "', so the override would never apply; use " + plan.target.host + ":IP:PORT");
-  }
-  const LoadModel& l = plan.load;
-  // Arrival rates beyond what one node could start are typos, and would only spin.
-  constexpr double kMaxRate = 10'000'000;
-  for (double rate : {l.target, l.min, l.max, l.mid}) {
-    if (!std::isfinite(rate) || rate > kMaxRate) {
-      p.Add("load", "rates must be finite and at most 10000000/s, got " + std::to_string(rate));
-      break;
-    }
-  }
-  for (const auto& s : l.stages) {
-    if (!std::isfinite(s.target) || s.target > kMaxRate) {
-      p.Add("load.stages", "stage rates must be at most 10000000/s");
-      break;
-    }
-  }
-  if (l.max_in_flight > 10'000'000) {
-    p.Add("load.maxInFlight", "must be at most 10000000, got " + std::to_string(l.max_in_flight));
-  }
-  switch (l.kind) {
-    case LoadModelKind::kConcurrent:
-      break;
-    case LoadModelKind::kRps:
-      if (l.target <= 0) p.Add("load.target", "the Rps model needs a target rate > 0 (TARGET_RPS)");
-      break;
-    case LoadModelKind::kRamp:
-      if (l.min < 0 || l.max <= 0 || l.min > l.max) {
-        p.Add("load.min/max", "the ramp model needs 0 <= min <= max and max > 0");
-      }
-      if (l.ramp_duration < Nanos(0)) p.Add("load.rampDuration", "must be >= 0");
-      break;
-    case LoadModelKind::kDailyTraffic: {
-      if (l.min < 0 || l.mid < l.min || l.max < l.mid || l.max <= 0) {
-        p.Add("load.min/mid/max", "dailytraffic needs 0 <= min <= mid <= max and max > 0");
-      }
-      if (l.cycle_duration <= Nanos(0)) p.Add("load.cycleDuration", "must be > 0");
-      double sum = 0;
-      for (double r : l.ratios) {
-        if (r < 0) p.Add("load ratios", "must be >= 0");
-        sum += r;
-      }
-      if (sum > 1.0 + 1e-9) p.Add("load ratios", "the five phase ratios add up to more than 1");
-      break;
-    }
-    case LoadModelKind::kStages:
-      if (l.stages.empty()) p.Add("load.stages", "the stages model needs at least one stage");
-      for (const auto& s : l.stages) {
-        if (s.duration <= Nanos(0) || s.target < 0) {
-          p.Add("load.stages", "every stage needs a duration > 0 and a target >= 0");
-          break;
-        }
-      }
-      break;
-  }
-  return p.Done();
 }
 
 }  // namespace volley::config

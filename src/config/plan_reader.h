@@ -6,14 +6,17 @@
 
 #include <cmath>
 #include <initializer_list>
+#include <map>
 #include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "volley/common/duration.h"
-#include "volley/common/strings.h"
+#include "volley/common/parse.h"
+#include "volley/common/problems.h"
 #include "volley/common/result.h"
+#include "volley/common/strings.h"
 #include "volley/config/env.h"
 #include "volley/config/test_plan.h"
 
@@ -24,8 +27,14 @@ class PlanReader {
  public:
   explicit PlanReader(std::string file) : file_(std::move(file)) {}
 
+  // Records where the value of plan key `path` was written (TestPlan::origins).
+  void Mark(const YAML::Node& node, const std::string& path) {
+    const YAML::Mark m = node.Mark();
+    origins_[path] = file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  }
+
   void Problem(const YAML::Node& node, const std::string& path, const std::string& message) {
-    problems_.push_back(Origin(node, path) + ": " + message);
+    problems_.Add(Origin(node, path) + ": " + message);
   }
 
   // Flags keys of `map` that are not in `known`.
@@ -65,6 +74,7 @@ class PlanReader {
     const YAML::Node n = parent[key];
     if (!n) return;
     const std::string full = path + "." + key;
+    Mark(n, full);
     try {
       const double v = n.as<double>();
       if (!std::isfinite(v) || v > 1e15) {
@@ -90,6 +100,7 @@ class PlanReader {
   void Duration(const YAML::Node& parent, const char* key, const std::string& path, Nanos& out) {
     const YAML::Node n = parent[key];
     if (!n) return;
+    Mark(n, path + "." + key);
     auto text = Text(n, path + "." + key);
     if (!text) return;
     auto d = ParseDuration(*text);
@@ -101,7 +112,7 @@ class PlanReader {
     if (!n) return;
     auto text = Text(n, path + "." + key);
     if (!text) return;
-    auto b = ParseBool(*text);
+    auto b = ParseBool(Trim(*text));
     b ? void(out = *b) : Problem(n, path + "." + key, b.error().message);
   }
 
@@ -120,16 +131,15 @@ class PlanReader {
   void Thresholds(const YAML::Node& t, TestPlan& plan);
   void Outputs(const YAML::Node& o, TestPlan& plan);
 
-  Result<void> Done() const {
-    if (problems_.empty()) return {};
-    std::string all;
-    for (const auto& p : problems_) all += (all.empty() ? "" : "\n") + p;
-    return MakeError(ErrorCode::kInvalidArgument, all);
-  }
+  // Every problem found, positioned; empty when the plan was read cleanly.
+  const Problems& problems() const { return problems_; }
+  // Where each plan-wide value was written (TestPlan::origins).
+  const std::map<std::string, std::string>& origins() const { return origins_; }
 
  private:
   std::string file_;
-  std::vector<std::string> problems_;
+  Problems problems_;
+  std::map<std::string, std::string> origins_;
 };
 
 }  // namespace volley::config

@@ -163,8 +163,10 @@ class StepReader {
       if (EqualsIgnoreCase(*type, "statusCode")) {
         r_.CheckKeys(a, at, {"type", "expected"});
         x.kind = Assertion::Kind::kStatusCode;
-        if (a["expected"]) r_.Number(a, "expected", at, x.status, 100);
-        else need("expected");
+        if (a["expected"])
+          r_.Number(a, "expected", at, x.status, 100);
+        else
+          need("expected");
         if (x.status > 599) r_.Problem(a["expected"], at + ".expected", "must be 100-599");
       } else if (EqualsIgnoreCase(*type, "responseTime")) {
         r_.CheckKeys(a, at, {"type", "max"});
@@ -280,9 +282,12 @@ void PlanReader::Scenarios(const YAML::Node& s, const std::string& base_dir, Tes
         }
         if (const YAML::Node f = d["format"]) {
           if (auto text = Text(f, at + ".format")) {
-            if (EqualsIgnoreCase(*text, "csv")) data.format = DataFile::Format::kCsv;
-            else if (EqualsIgnoreCase(*text, "json")) data.format = DataFile::Format::kJson;
-            else Problem(f, at + ".format", "must be csv or json, got '" + *text + "'");
+            if (EqualsIgnoreCase(*text, "csv"))
+              data.format = DataFile::Format::kCsv;
+            else if (EqualsIgnoreCase(*text, "json"))
+              data.format = DataFile::Format::kJson;
+            else
+              Problem(f, at + ".format", "must be csv or json, got '" + *text + "'");
           }
         }
         if (const YAML::Node st = d["strategy"]) {
@@ -308,7 +313,8 @@ void PlanReader::Scenarios(const YAML::Node& s, const std::string& base_dir, Tes
         CheckKeys(c, at, {"timeout", "retryCount", "retryDelay"});
         Duration(c, "timeout", at, scenario.timeout);
         Number(c, "retryCount", at, scenario.retry_count, 0);
-        if (scenario.retry_count > 10) Problem(c["retryCount"], at + ".retryCount", "must be <= 10");
+        if (scenario.retry_count > 10)
+          Problem(c["retryCount"], at + ".retryCount", "must be <= 10");
         Duration(c, "retryDelay", at, scenario.retry_delay);
       }
     }

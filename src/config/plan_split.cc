@@ -25,9 +25,9 @@ uint64_t RoundRobinShare(uint64_t total, uint64_t parts, uint64_t index) {
 Result<TestPlan> SharePlan(const TestPlan& plan, Distribution distribution, uint32_t index,
                            uint32_t count) {
   if (count == 0 || index >= count) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "SharePlan: node " + std::to_string(index) + " of " + std::to_string(count) +
-                         " does not exist");
+    return MakeError(ErrorCode::kInvalidArgument, "SharePlan: node " + std::to_string(index) +
+                                                      " of " + std::to_string(count) +
+                                                      " does not exist");
   }
   TestPlan share = plan;
   if (distribution == Distribution::kReplicate || count == 1) return share;
@@ -59,7 +59,8 @@ Result<TestPlan> SharePlan(const TestPlan& plan, Distribution distribution, uint
     }
     share.segment = Segment{index, static_cast<uint32_t>(parts)};
     share.workers = static_cast<int>(RoundRobinShare(workers, parts, index));
-    if (plan.max_requests > 0) share.max_requests = RoundRobinShare(plan.max_requests, parts, index);
+    if (plan.max_requests > 0)
+      share.max_requests = RoundRobinShare(plan.max_requests, parts, index);
   }
   // A budget smaller than the nodes leaves some with none, and 0 would mean "no limit".
   if (plan.max_requests > 0 && share.max_requests == 0) share.workers = 0;

@@ -13,7 +13,9 @@ void PlanReader::Config(const YAML::Node& c, TestPlan& plan) {
   CheckKeys(c, "config",
             {"baseUrl", "duration", "timeout", "workers", "skipTlsVerify", "customHeaders",
              "threads", "maxRequests", "connectTimeout"});
+  Mark(c, "config");
   if (const YAML::Node u = c["baseUrl"]) {
+    Mark(u, "config.baseUrl");
     if (auto text = Text(u, "config.baseUrl")) {
       auto url = ParseUrl(*text);
       url ? void(plan.target = *url) : Problem(u, "config.baseUrl", url.error().message);
@@ -44,7 +46,9 @@ void PlanReader::Load(const YAML::Node& l, TestPlan& plan) {
             {"model", "target", "min", "max", "mid", "rampDuration", "cycleDuration",
              "morningRampRatio", "peakSustainRatio", "midDeclineRatio", "midSustainRatio",
              "eveningDeclineRatio", "stages", "maxInFlight"});
+  Mark(l, "load");
   if (const YAML::Node m = l["model"]) {
+    Mark(m, "load.model");
     if (auto text = Text(m, "load.model")) {
       auto kind = ParseLoadModelKind(*text);
       kind ? void(plan.load.kind = *kind) : Problem(m, "load.model", kind.error().message);
@@ -62,6 +66,7 @@ void PlanReader::Load(const YAML::Node& l, TestPlan& plan) {
                            "midSustainRatio", "eveningDeclineRatio"};
   for (int i = 0; i < 5; ++i) Number(l, ratios[i], "load", lm.ratios[i], 0);
   if (const YAML::Node s = l["stages"]) {
+    Mark(s, "load.stages");
     if (!s.IsSequence()) {
       Problem(s, "load.stages", "must be a list of {duration, target}");
       return;
@@ -95,21 +100,21 @@ PlanRead ReadPlanYaml(std::string_view text, const std::string& file) {
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::ParserException& e) {
-    out.problems = file + ":" + std::to_string(e.mark.line + 1) + ":" +
-                   std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg;
+    out.problems.Add(file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                     std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
     return out;
   }
   TestPlan& plan = out.plan;
   PlanReader reader(file);
   if (!root.IsMap()) {
-    out.problems = file + ":1:1: the plan must be a mapping with version, config, load, scenarios";
+    out.problems.Add(file +
+                     ":1:1: the plan must be a mapping with version, config, load, scenarios");
     return out;
   }
   out.structured = true;
   try {
-    reader.CheckKeys(root, "",
-                     {"version", "metadata", "config", "load", "scenarios", "thresholds",
-                      "outputs"});
+    reader.CheckKeys(
+        root, "", {"version", "metadata", "config", "load", "scenarios", "thresholds", "outputs"});
     if (const YAML::Node m = root["metadata"]) {
       if (reader.IsMap(m, "metadata")) {
         reader.CheckKeys(m, "metadata", {"name", "description", "author", "tags"});
@@ -136,13 +141,14 @@ PlanRead ReadPlanYaml(std::string_view text, const std::string& file) {
   } catch (const YAML::Exception& e) {
     reader.Problem(root, "plan", std::string("unexpected structure: ") + e.what());
   }
-  if (auto r = reader.Done(); !r) out.problems = r.error().message;
+  out.problems = reader.problems();
+  plan.origins = reader.origins();
   return out;
 }
 
 Result<TestPlan> ParsePlanYaml(std::string_view text, const std::string& file) {
   PlanRead read = ReadPlanYaml(text, file);
-  if (!read.problems.empty()) return MakeError(ErrorCode::kInvalidArgument, read.problems);
+  if (!read.problems.empty()) return tl::unexpected(read.problems.ToError());
   return std::move(read.plan);
 }
 

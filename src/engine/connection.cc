@@ -366,8 +366,8 @@ void Connection::Fail(ErrorCategory category, const char* what) {
 void Connection::FailOrRetry(ErrorCategory category, const char* what) {
   // TLS errors are not a closed connection; a response that began is not stale.
   const bool nothing_written = timings_.bytes_sent == 0;
-  if (request_fresh_ || category != ErrorCategory::kNetwork ||
-      timings_.first_byte != Nanos(0) || !(replayable_ || nothing_written)) {
+  if (request_fresh_ || category != ErrorCategory::kNetwork || timings_.first_byte != Nanos(0) ||
+      !(replayable_ || nothing_written)) {
     Fail(category, what);
     return;
   }

@@ -128,9 +128,9 @@ Result<std::unique_ptr<Engine>> Engine::Create(const config::TestPlan& plan) {
   {
     std::vector<config::Header> headers = plan.custom_headers;
     headers.insert(headers.end(), plan.request.headers.begin(), plan.request.headers.end());
-    impl->shared.replayable = ReplayableRequest(
-        plan.request.method,
-        HasHeader(headers, "Idempotency-Key") || HasHeader(headers, "X-Idempotency-Key"));
+    impl->shared.replayable =
+        ReplayableRequest(plan.request.method, HasHeader(headers, "Idempotency-Key") ||
+                                                   HasHeader(headers, "X-Idempotency-Key"));
   }
   if (plan.load.open()) {
     auto schedule = RateSchedule::ForModel(plan.load, plan.duration);

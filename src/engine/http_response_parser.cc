@@ -4,61 +4,15 @@
 #include <array>
 #include <cstring>
 
+#include "volley/common/http_lex.h"
+
 namespace volley::engine {
 namespace {
-
-// RFC 9110 §5.6.2 tchar.
-constexpr std::array<bool, 256> MakeTokenTable() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kTokenChar = MakeTokenTable();
 
 constexpr char kStatusPrefix[] = "HTTP/1.";
 constexpr size_t kStatusPrefixLen = sizeof(kStatusPrefix) - 1;
 
-bool IsWs(char c) { return c == ' ' || c == '\t'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-// `lower` must be lowercase.
-bool EqualsIgnoreCase(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (AsciiLower(s[i]) != lower[i]) return false;
-  }
-  return true;
-}
-
-bool EqualsIgnoreCaseBoth(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
-
-std::string_view Trim(std::string_view v) {
-  while (!v.empty() && IsWs(v.front())) v.remove_prefix(1);
-  while (!v.empty() && IsWs(v.back())) v.remove_suffix(1);
-  return v;
-}
-
-// Calls fn(element) for each trimmed comma-separated element of `list`, empty ones included.
-// Stops early when fn returns false; returns whether it went through the whole list.
-template <typename Fn>
-bool ForEachElement(std::string_view list, Fn fn) {
-  while (true) {
-    size_t comma = list.find(',');
-    if (!fn(Trim(list.substr(0, comma)))) return false;
-    if (comma == std::string_view::npos) return true;
-    list.remove_prefix(comma + 1);
-  }
-}
 
 // Whether a status line that starts with `a` + `b` (no LF yet) may still turn out valid:
 // it starts with "HTTP/1." (or a prefix of it), or is a lone CR of a blank line.
@@ -72,13 +26,6 @@ bool CouldBeStatusLine(std::string_view a, std::string_view b) {
     }
   }
   return true;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -290,14 +237,14 @@ bool ResponseParser::ParseStatusLine(const char* line, size_t len) {
 }
 
 bool ResponseParser::ParseField(const char* line, size_t len) {
-  if (IsWs(line[0])) return ParseContinuation(Trim(std::string_view(line, len)));
+  if (http::IsOws(line[0])) return ParseContinuation(http::TrimOws(std::string_view(line, len)));
   // The name is a token ending at the colon: one pass finds and validates it.
   size_t colon = 0;
-  while (colon < len && kTokenChar[static_cast<unsigned char>(line[colon])]) ++colon;
+  while (colon < len && http::IsTokenChar(line[colon])) ++colon;
   if (colon == 0 || colon == len || line[colon] != ':') return Fail(ParseError::kBadHeader);
   const std::string_view name(line, colon);
   if (++field_count_ > limits_.max_headers) return Fail(ParseError::kTooManyHeaders);
-  const std::string_view value = Trim(std::string_view(line + colon + 1, len - colon - 1));
+  const std::string_view value = http::TrimOws(std::string_view(line + colon + 1, len - colon - 1));
   if (state_ == State::kTrailers) {
     last_field_ = Field::kOther;
     return true;
@@ -306,13 +253,13 @@ bool ResponseParser::ParseField(const char* line, size_t len) {
   Field field = Field::kOther;
   switch (name.size()) {
     case 10:
-      if (EqualsIgnoreCase(name, "connection")) field = Field::kConnection;
+      if (http::EqualsLower(name, "connection")) field = Field::kConnection;
       break;
     case 14:
-      if (EqualsIgnoreCase(name, "content-length")) field = Field::kContentLength;
+      if (http::EqualsLower(name, "content-length")) field = Field::kContentLength;
       break;
     case 17:
-      if (EqualsIgnoreCase(name, "transfer-encoding")) field = Field::kTransferEncoding;
+      if (http::EqualsLower(name, "transfer-encoding")) field = Field::kTransferEncoding;
       break;
     default:
       break;
@@ -369,7 +316,7 @@ bool ResponseParser::ApplyField(Field field, std::string_view value) {
 // 1*DIGIT, or a list of identical values ("42, 42", RFC 9110 §8.6); repeated fields must
 // agree too.
 bool ResponseParser::ParseContentLength(std::string_view value) {
-  bool ok = !value.empty() && ForEachElement(value, [this](std::string_view e) {
+  bool ok = !value.empty() && http::ForEachListElement(value, [this](std::string_view e) {
     if (e.empty()) return false;
     uint64_t v = 0;
     for (char c : e) {
@@ -389,21 +336,21 @@ bool ResponseParser::ParseContentLength(std::string_view value) {
 // Codings with optional parameters ("gzip;q=1"); what matters is whether the last one is
 // chunked.
 void ResponseParser::ParseTransferEncoding(std::string_view value) {
-  ForEachElement(value, [this](std::string_view e) {
-    e = Trim(e.substr(0, e.find(';')));
+  http::ForEachListElement(value, [this](std::string_view e) {
+    e = http::TrimOws(e.substr(0, e.find(';')));
     if (!e.empty()) {
       has_transfer_encoding_ = true;
-      chunked_ = EqualsIgnoreCase(e, "chunked");
+      chunked_ = http::EqualsLower(e, "chunked");
     }
     return true;
   });
 }
 
 void ResponseParser::ParseConnection(std::string_view value) {
-  ForEachElement(value, [this](std::string_view e) {
-    if (EqualsIgnoreCase(e, "close")) {
+  http::ForEachListElement(value, [this](std::string_view e) {
+    if (http::EqualsLower(e, "close")) {
       conn_close_ = true;
-    } else if (EqualsIgnoreCase(e, "keep-alive")) {
+    } else if (http::EqualsLower(e, "keep-alive")) {
       conn_keep_alive_ = true;
     }
     return true;
@@ -453,7 +400,7 @@ const char* ResponseParser::FeedChunkFraming(const char* p, const char* end) {
     const char c = *p;
     switch (state_) {
       case State::kChunkSize: {
-        const int d = HexValue(c);
+        const int d = http::HexValue(c);
         if (d >= 0) {
           if (chunk_size_ > (UINT64_MAX >> 4)) {
             Fail(ParseError::kBadChunk);
@@ -473,7 +420,7 @@ const char* ResponseParser::FeedChunkFraming(const char* p, const char* end) {
       }
       case State::kChunkSizeWs:
         ++p;
-        if (IsWs(c) && ++chunk_ext_bytes_ <= limits_.max_header_bytes) continue;
+        if (http::IsOws(c) && ++chunk_ext_bytes_ <= limits_.max_header_bytes) continue;
         if (c == ';') {
           state_ = State::kChunkExt;
         } else if (c == '\r') {
@@ -570,7 +517,7 @@ std::string_view ResponseParser::header_value(size_t i) const {
 
 std::optional<std::string_view> ResponseParser::FindHeader(std::string_view name) const {
   for (size_t i = 0; i < captured_.size(); ++i) {
-    if (EqualsIgnoreCaseBoth(header_name(i), name)) return header_value(i);
+    if (http::EqualsIgnoreCase(header_name(i), name)) return header_value(i);
   }
   return std::nullopt;
 }

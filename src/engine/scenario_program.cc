@@ -3,29 +3,18 @@
 #include <algorithm>
 
 #include "connection.h"
+#include "volley/common/problems.h"
 #include "volley/common/strings.h"
 
 namespace volley::engine {
 namespace {
 
-// Collects every problem of the compilation, each prefixed with where it was written.
-class Problems {
- public:
-  void Add(const std::string& origin, const std::string& message) {
-    all_ += (all_.empty() ? "" : "\n") + origin + ": " + message;
-  }
-  template <class T>
-  bool Check(const Result<T>& r, const std::string& origin, const std::string& what) {
-    if (r) return true;
-    Add(origin, what + r.error().message);
-    return false;
-  }
-  bool empty() const { return all_.empty(); }
-  const std::string& text() const { return all_; }
-
- private:
-  std::string all_;
-};
+// Every problem of the compilation, each prefixed with where it was written.
+bool Check(Problems& problems, const auto& r, const std::string& origin, const std::string& what) {
+  if (r) return true;
+  problems.Add(origin, what + r.error().message);
+  return false;
+}
 
 bool Named(const std::vector<config::KeyValue>& headers, std::string_view name) {
   return std::any_of(headers.begin(), headers.end(),
@@ -39,13 +28,13 @@ void CompileRequest(const config::TestPlan& plan, const config::Step& step,
   out.method = step.method;
   out.head = step.method == "HEAD";
   out.send_length = step.method == "POST" || step.method == "PUT" || step.method == "PATCH";
-  if (auto t = scenario::Template::Compile(step.path, table); problems.Check(t, at, "path: ")) {
+  if (auto t = scenario::Template::Compile(step.path, table); Check(problems, t, at, "path: ")) {
     out.path = std::move(*t);
   }
-  if (auto q = scenario::QueryTemplate::Compile(step.query, table); problems.Check(q, at, "")) {
+  if (auto q = scenario::QueryTemplate::Compile(step.query, table); Check(problems, q, at, "")) {
     out.query = std::move(*q);
   }
-  if (auto b = scenario::Template::Compile(step.body, table); problems.Check(b, at, "body: ")) {
+  if (auto b = scenario::Template::Compile(step.body, table); Check(problems, b, at, "body: ")) {
     out.body = std::move(*b);
   }
   // The plan's headers, unless the step sets the same name; then the step's.
@@ -65,7 +54,7 @@ void CompileRequest(const config::TestPlan& plan, const config::Step& step,
   for (const auto& [name, value] : headers) {
     if (EqualsIgnoreCase(name, "Content-Length")) continue;  // volley computes it
     auto t = scenario::Template::Compile(value, table);
-    if (problems.Check(t, at, "headers." + name + ": ")) out.headers.emplace_back(name, *t);
+    if (Check(problems, t, at, "headers." + name + ": ")) out.headers.emplace_back(name, *t);
   }
 }
 
@@ -104,7 +93,7 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
     if (spec.data) {
       sc.data_path = spec.data->path;
       auto data = scenario::LoadDataFile(*spec.data);
-      if (problems.Check(data, spec.origin, "dataFile: ")) {
+      if (Check(problems, data, spec.origin, "dataFile: ")) {
         if (data->rows.empty()) {
           problems.Add(spec.origin, "dataFile: " + spec.data->path + " has no rows");
         }
@@ -123,7 +112,7 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
       CompileRequest(plan, step, table, st, problems);
       for (size_t i = 0; i < step.extract.size(); ++i) {
         auto x = scenario::Extractor::Compile(step.extract[i], table);
-        if (problems.Check(x, step.origin, "extract[" + std::to_string(i) + "]: ")) {
+        if (Check(problems, x, step.origin, "extract[" + std::to_string(i) + "]: ")) {
           defined.push_back(x->variable());
           st.needs_body = st.needs_body || x->kind() == config::Extraction::Kind::kJsonPath ||
                           x->kind() == config::Extraction::Kind::kRegex;
@@ -132,7 +121,7 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
       }
       for (size_t i = 0; i < step.assertions.size(); ++i) {
         auto a = scenario::Assertion::Compile(step.assertions[i]);
-        if (problems.Check(a, step.origin, "assertions[" + std::to_string(i) + "]: ")) {
+        if (Check(problems, a, step.origin, "assertions[" + std::to_string(i) + "]: ")) {
           const auto kind = a->kind();
           st.needs_body = st.needs_body || kind == config::Assertion::Kind::kBodyContains ||
                           kind == config::Assertion::Kind::kBodyMatches ||
@@ -154,19 +143,19 @@ Result<std::unique_ptr<ScenarioProgram>> CompileScenarios(const config::TestPlan
       for (scenario::VarId id : st.body.variable_ids()) used.push_back(id);
       for (scenario::VarId id : used) {
         if (std::find(defined.begin(), defined.end(), id) != defined.end()) continue;
-        problems.Add(spec.steps[i].origin,
-                     "variable '" + table.Name(id) +
-                         "' is set by no extraction of scenario '" + spec.name +
-                         "' and is no column of its data file");
+        problems.Add(spec.steps[i].origin, "variable '" + table.Name(id) +
+                                               "' is set by no extraction of scenario '" +
+                                               spec.name + "' and is no column of its data file");
         defined.push_back(id);  // once per name
       }
     }
     weights.push_back(spec.weight);
     program->scenarios.push_back(std::move(sc));
   }
-  if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems.text());
+  if (!problems.empty()) return tl::unexpected(problems.ToError());
   auto picker = scenario::WeightedPicker::Create(weights);
-  if (!picker) return MakeError(ErrorCode::kInvalidArgument, "scenarios: " + picker.error().message);
+  if (!picker)
+    return MakeError(ErrorCode::kInvalidArgument, "scenarios: " + picker.error().message);
   program->picker = std::move(*picker);
   return program;
 }

@@ -15,9 +15,9 @@
 #include "scenario/data_feeder.h"
 #include "scenario/data_file.h"
 #include "scenario/extractor.h"
+#include "scenario/sampling.h"
 #include "scenario/template.h"
 #include "scenario/variables.h"
-#include "scenario/sampling.h"
 #include "volley/common/result.h"
 #include "volley/config/test_plan.h"
 
@@ -46,8 +46,8 @@ struct CompiledScenario {
   std::vector<CompiledStep> steps;
   std::unique_ptr<scenario::DataFeeder> data;  // null without a data file
   std::string data_path;
-  std::vector<scenario::VarId> data_columns;   // the variable of each column
-  Nanos timeout{0};                            // per request
+  std::vector<scenario::VarId> data_columns;  // the variable of each column
+  Nanos timeout{0};                           // per request
   int retries = 0;
   Nanos retry_delay{0};
 };

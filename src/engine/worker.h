@@ -27,12 +27,12 @@ struct RunShared {
   const TlsContext* tls = nullptr;
   std::string request;  // the serialized request of single-request mode
   bool head = false;
-  bool replayable = false;  // single-request mode: see ReplayableRequest
+  bool replayable = false;                   // single-request mode: see ReplayableRequest
   const ScenarioProgram* program = nullptr;  // scenario mode when set
-  std::optional<RateSchedule> schedule;  // open models only
-  config::Segment segment;               // this node's arrivals of `schedule`
-  Nanos start{0};                        // T0: arrival times are relative to it
-  Nanos deadline{0};                     // T0 + duration
+  std::optional<RateSchedule> schedule;      // open models only
+  config::Segment segment;                   // this node's arrivals of `schedule`
+  Nanos start{0};                            // T0: arrival times are relative to it
+  Nanos deadline{0};                         // T0 + duration
   Nanos connect_timeout{0}, request_timeout{0}, grace{0}, tick{0};
   int threads = 1;
 };

@@ -175,10 +175,10 @@ void Worker::OnScenarioResponse(Connection& c, const ResponseParser& response) {
     if (k == code) status = counter;
   }
   if (!status) {
-    status = shard_.GetCounter(metrics::SeriesKey(
-        names::kStepStatusCodes,
-        {{names::kScenarioLabel, sc.name}, {names::kStepLabel, st.name},
-         {names::kStatusLabel, std::to_string(code)}}));
+    status = shard_.GetCounter(
+        metrics::SeriesKey(names::kStepStatusCodes, {{names::kScenarioLabel, sc.name},
+                                                     {names::kStepLabel, st.name},
+                                                     {names::kStatusLabel, std::to_string(code)}}));
     m.status.emplace_back(code, status);
   }
   status->value += 1;

@@ -36,8 +36,8 @@ void Fields(const metrics::MetricValue& value, json& out) {
     out["min"] = h.min();
     out["max"] = h.max();
     out["mean"] = h.mean();
-    for (auto [name, q] : {std::pair{"p50", 50.0}, {"p90", 90.0}, {"p95", 95.0}, {"p99", 99.0},
-                           {"p99.9", 99.9}}) {
+    for (auto [name, q] :
+         {std::pair{"p50", 50.0}, {"p90", 90.0}, {"p95", 95.0}, {"p99", 99.0}, {"p99.9", 99.9}}) {
       out[name] = h.Percentile(q);
     }
     out["resolution"] = h.min_resolution();
@@ -45,7 +45,8 @@ void Fields(const metrics::MetricValue& value, json& out) {
 }
 
 json Head(const std::string& metric, metrics::MetricType type, const metrics::Labels& labels) {
-  return json{{"metric", metric}, {"type", metrics::MetricTypeName(type)}, {"labels", Labels(labels)}};
+  return json{
+      {"metric", metric}, {"type", metrics::MetricTypeName(type)}, {"labels", Labels(labels)}};
 }
 
 }  // namespace
@@ -53,9 +54,14 @@ json Head(const std::string& metric, metrics::MetricType type, const metrics::La
 std::string RenderRuns(const std::vector<RunInfo>& runs) {
   json list = json::array();
   for (const RunInfo& r : runs) {
-    list.push_back(json{{"id", r.id}, {"created_ms", r.created_ms}, {"updated_ms", r.updated_ms},
-                        {"requests", r.requests}, {"aggregation_period_s", r.aggregation_period_s},
-                        {"series", r.series}, {"points", r.points}, {"repaired", r.repaired},
+    list.push_back(json{{"id", r.id},
+                        {"created_ms", r.created_ms},
+                        {"updated_ms", r.updated_ms},
+                        {"requests", r.requests},
+                        {"aggregation_period_s", r.aggregation_period_s},
+                        {"series", r.series},
+                        {"points", r.points},
+                        {"repaired", r.repaired},
                         {"refused", r.refused}});
   }
   return Dump(json{{"runs", std::move(list)}});

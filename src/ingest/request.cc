@@ -167,9 +167,9 @@ class V1Collector {
   Result<void> Spend(size_t buckets) {
     buckets_ += buckets;
     if (buckets_ > limits_.v2.max_histogram_buckets) {
-      return MakeError(ErrorCode::kProtocol,
-                       "v1: the trends of this body need more than " +
-                           std::to_string(limits_.v2.max_histogram_buckets) + " histogram buckets");
+      return MakeError(ErrorCode::kProtocol, "v1: the trends of this body need more than " +
+                                                 std::to_string(limits_.v2.max_histogram_buckets) +
+                                                 " histogram buckets");
     }
     return {};
   }
@@ -241,8 +241,8 @@ Result<MetricSetData> Normalize(MetricSetData data) {
       const auto* h = std::get_if<Histogram>(&v.value);
       const auto* first = std::get_if<Histogram>(&s.values.front().value);
       if (h != nullptr && h->min_resolution() != first->min_resolution()) {
-        return MakeError(ErrorCode::kProtocol, "trend \"" + s.metric +
-                                                   "\" is sent with two histogram resolutions");
+        return MakeError(ErrorCode::kProtocol,
+                         "trend \"" + s.metric + "\" is sent with two histogram resolutions");
       }
     }
     out.series.push_back(std::move(s));

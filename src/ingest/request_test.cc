@@ -14,11 +14,12 @@ using wire::k6::MetricSetData;
 
 TEST(IngestRequestTest, NormalizeDropsReservedLabelsAndMergesDuplicates) {
   MetricSetData d;
-  d.series.push_back({"", MetricType::kCounter,
+  d.series.push_back({"",
+                      MetricType::kCounter,
                       {{"__name__", "http_reqs"}, {"test_run_id", "r"}, {"method", "GET"}},
                       {{9, Counter{2}}, {6, Counter{1}}}});
-  d.series.push_back({"http_reqs", MetricType::kCounter, {{"method", "GET"}, {"__x", "y"}},
-                      {{6, Counter{4}}}});
+  d.series.push_back(
+      {"http_reqs", MetricType::kCounter, {{"method", "GET"}, {"__x", "y"}}, {{6, Counter{4}}}});
   Gauge a, b;
   a.Set(5);
   b.Set(1);

@@ -142,38 +142,46 @@ void IngestServer::Push(bool is_v2, const http::Request& req, http::Response& re
   if (is_v2) {
     const std::string version(Trim(req.headers.Get("K6-Metrics-Protocol-Version")));
     if (!version.empty() && version != wire::k6::kProtocolVersion && version != "2") {
-      return SendError(res, 400, "K6-Metrics-Protocol-Version \"" + version.substr(0, 32) +
-                                     "\" is not supported: this service speaks 2.0");
+      return SendError(res, 400,
+                       "K6-Metrics-Protocol-Version \"" + version.substr(0, 32) +
+                           "\" is not supported: this service speaks 2.0");
     }
     if (encoding != "snappy") {
-      return SendError(res, 415, "a v2 body must be snappy-compressed (Content-Encoding: "
-                                 "snappy), got \"" + encoding.substr(0, 32) + "\"");
+      return SendError(res, 415,
+                       "a v2 body must be snappy-compressed (Content-Encoding: "
+                       "snappy), got \"" +
+                           encoding.substr(0, 32) + "\"");
     }
     if (!type.empty() && type != "application/x-protobuf") {
-      return SendError(res, 415, "a v2 body must be Content-Type: application/x-protobuf, got \"" +
-                                     type.substr(0, 64) + "\"");
+      return SendError(res, 415,
+                       "a v2 body must be Content-Type: application/x-protobuf, got \"" +
+                           type.substr(0, 64) + "\"");
     }
     batch = DecodeV2Body(req.body, options_.limits, &report);
   } else {
     if (!encoding.empty() && encoding != "identity" && !inflated) {
-      return SendError(res, 415, "a v1 body may be sent plain or gzip/deflate-compressed; "
-                                 "Content-Encoding \"" + encoding.substr(0, 32) +
-                                     "\" is not supported");
+      return SendError(res, 415,
+                       "a v1 body may be sent plain or gzip/deflate-compressed; "
+                       "Content-Encoding \"" +
+                           encoding.substr(0, 32) + "\" is not supported");
     }
     if (!type.empty() && type != "application/json") {
-      return SendError(res, 415, "a v1 body must be Content-Type: application/json, got \"" +
-                                     type.substr(0, 64) + "\"");
+      return SendError(
+          res, 415,
+          "a v1 body must be Content-Type: application/json, got \"" + type.substr(0, 64) + "\"");
     }
     if (inflated) {
       std::string plain;
       bool too_big = false;
       if (!Inflate(req.body, options_.max_body, &plain, &too_big)) {
         if (too_big) {
-          return SendError(res, 413, "the body inflates to more than " +
-                                         std::to_string(options_.max_body) + " bytes (--max-body)");
+          return SendError(res, 413,
+                           "the body inflates to more than " + std::to_string(options_.max_body) +
+                               " bytes (--max-body)");
         }
-        return SendError(res, 400, "the body could not be read (cut short, or a bad "
-                                   "gzip/deflate stream)");
+        return SendError(res, 400,
+                         "the body could not be read (cut short, or a bad "
+                         "gzip/deflate stream)");
       }
       batch = DecodeV1Body(plain, options_.limits);
     } else {
@@ -189,8 +197,9 @@ void IngestServer::Push(bool is_v2, const http::Request& req, http::Response& re
     return SendError(res, 400, why);
   }
   if (!batch->test_run_id.empty() && batch->test_run_id != run) {
-    return SendError(res, 400, "test_run_id \"" + batch->test_run_id.substr(0, 128) +
-                                   "\" in the body differs from the run in the URL \"" + run + "\"");
+    return SendError(res, 400,
+                     "test_run_id \"" + batch->test_run_id.substr(0, 128) +
+                         "\" in the body differs from the run in the URL \"" + run + "\"");
   }
   const int64_t now = options_.now_ms ? options_.now_ms() : WallNowMs();
   auto written = store_.Write(run, *batch, key, now,
@@ -204,12 +213,12 @@ void IngestServer::Push(bool is_v2, const http::Request& req, http::Response& re
 http::Router IngestServer::Routes() {
   http::Router r;
   const http::RouteOptions push_limit{.max_body = options_.max_body};
-  r.Handle("POST", "/v2/metrics/{}",
-           [this](const http::Request& req, http::Response& res) { Push(true, req, res); },
-           push_limit);
-  r.Handle("POST", "/v1/metrics/{}",
-           [this](const http::Request& req, http::Response& res) { Push(false, req, res); },
-           push_limit);
+  r.Handle(
+      "POST", "/v2/metrics/{}",
+      [this](const http::Request& req, http::Response& res) { Push(true, req, res); }, push_limit);
+  r.Handle(
+      "POST", "/v1/metrics/{}",
+      [this](const http::Request& req, http::Response& res) { Push(false, req, res); }, push_limit);
   r.Handle("GET", "/v1/runs", [this](const http::Request&, http::Response& res) {
     auto runs = store_.Runs();
     if (!runs) return SendError(res, 500, runs.error().message);
@@ -246,9 +255,10 @@ http::Router IngestServer::Routes() {
     return false;
   });
   r.SetNotFound([](const http::Request& req, http::Response& res) {
-    SendError(res, 404, "no such endpoint: " + req.method + " " + req.path.substr(0, 200) +
-                            " (POST /v2/metrics/{run}, POST /v1/metrics/{run}, GET /v1/runs, "
-                            "GET /v1/runs/{run}/summary, GET /v1/runs/{run}/series)");
+    SendError(res, 404,
+              "no such endpoint: " + req.method + " " + req.path.substr(0, 200) +
+                  " (POST /v2/metrics/{run}, POST /v1/metrics/{run}, GET /v1/runs, "
+                  "GET /v1/runs/{run}/summary, GET /v1/runs/{run}/series)");
   });
   r.SetErrorRenderer([](int status, std::string_view message, http::Response& res) {
     SendError(res, status, status == 413 ? std::string(message) + " (--max-body)" : message);

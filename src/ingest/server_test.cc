@@ -55,7 +55,7 @@ class IngestServerTest : public ::testing::Test {
                    std::move(h));
   }
   fakes::Reply PostRaw(const std::string& path, const std::string& body, fakes::HeaderMap h = {},
-                          const char* type = "application/x-protobuf") {
+                       const char* type = "application/x-protobuf") {
     if (path.find("/v2/") != std::string::npos && !h.count("Content-Encoding")) {
       h.emplace("Content-Encoding", "snappy");
     }
@@ -131,7 +131,10 @@ TEST_F(IngestServerTest, V2PushSummaryEqualsWhatWasPushed) {
   auto r = PostV2("run-1", p.data, {{"K6-Idempotency-Key", "0123456789abcdef"}});
   ASSERT_TRUE(r);
   ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(json::parse(r->body), json::parse(R"({"run":"run-1","series":4,"values":12,"merged":0,"duplicate":false,"repaired":0,"refused":0})"));
+  EXPECT_EQ(
+      json::parse(r->body),
+      json::parse(
+          R"({"run":"run-1","series":4,"values":12,"merged":0,"duplicate":false,"repaired":0,"refused":0})"));
   const json s = Summary("run-1");
   EXPECT_EQ(Find(s, "requests_total")["total"], 303.0);
   EXPECT_EQ(Find(s, "requests_total")["labels"], json({{"status_code", "200"}}));
@@ -148,8 +151,8 @@ TEST_F(IngestServerTest, V2PushSummaryEqualsWhatWasPushed) {
   EXPECT_EQ(t["min"], p.merged.min());
   EXPECT_EQ(t["max"], p.merged.max());
   EXPECT_DOUBLE_EQ(t["sum"].get<double>(), p.merged.sum());
-  for (auto [name, q] : {std::pair{"p50", 50.0}, {"p90", 90.0}, {"p95", 95.0}, {"p99", 99.0},
-                         {"p99.9", 99.9}}) {
+  for (auto [name, q] :
+       {std::pair{"p50", 50.0}, {"p90", 90.0}, {"p95", 95.0}, {"p99", 99.0}, {"p99.9", 99.9}}) {
     EXPECT_EQ(t[name], p.merged.Percentile(q)) << name;
   }
   // The time series endpoint lists each bucket.
@@ -177,10 +180,16 @@ TEST_F(IngestServerTest, IdempotencyKeyMakesRetriesNoOpsWhileResentBucketsMerge)
   EXPECT_EQ(Find(Summary("r2"), "requests_total")["total"], 303.0);
   // A re-sent bucket (late samples, new request) merges into the stored one.
   MetricSetData late;
-  late.series.push_back({"requests_total", MetricType::kCounter, {{"status_code", "200"}},
+  late.series.push_back({"requests_total",
+                         MetricType::kCounter,
+                         {{"status_code", "200"}},
                          {{1700000003, Counter{5}}}});
-  late.series.push_back({"request_duration_seconds", MetricType::kTrend, {{"method", "GET"}},
-                         {{1700000003, [] { Histogram h(1e-6); h.RecordUnits(123); return h; }()}}});
+  late.series.push_back(
+      {"request_duration_seconds", MetricType::kTrend, {{"method", "GET"}}, {{1700000003, [] {
+                                                                                Histogram h(1e-6);
+                                                                                h.RecordUnits(123);
+                                                                                return h;
+                                                                              }()}}});
   auto merged = PostV2("r", late, {{"K6-Idempotency-Key", "bbbbbbbbbbbbbbbb"}});
   ASSERT_EQ(merged->status, 200);
   EXPECT_EQ(json::parse(merged->body)["merged"], 2);
@@ -196,9 +205,15 @@ TEST_F(IngestServerTest, IdempotencyKeyMakesRetriesNoOpsWhileResentBucketsMerge)
 TEST_F(IngestServerTest, V1PushIsStored) {
   const std::string body = wire::k6::EncodeV1({
       wire::k6::V1Point{"vus", 1700000000500000, MetricType::kGauge, {{"a", "b"}}, 999},
-      wire::k6::V1Points{"http_req_li_all", 1700000001000000, MetricType::kTrend, {},
+      wire::k6::V1Points{"http_req_li_all",
+                         1700000001000000,
+                         MetricType::kTrend,
+                         {},
                          {{"http_req_duration", 12.5}, {"http_reqs", 1}}},
-      wire::k6::V1Points{"http_req_li_all", 1700000001200000, MetricType::kTrend, {},
+      wire::k6::V1Points{"http_req_li_all",
+                         1700000001200000,
+                         MetricType::kTrend,
+                         {},
                          {{"http_req_duration", 20}, {"http_reqs", 1}}},
   });
   auto r = PostRaw("/v1/metrics/v1run", body, {}, "application/json");
@@ -244,7 +259,9 @@ TEST_F(IngestServerTest, MalformedRequestsAreRefusedAndChangeNothing) {
   stored_clash.series.push_back({"checks", MetricType::kCounter, {}, {{1, Counter{1}}}});
   ExpectError(PostV2("m", stored_clash), 409, "metric \"checks\" is stored as a rate in run m");
   MetricSetData res_clash;
-  res_clash.series.push_back({"request_duration_seconds", MetricType::kTrend, {{"method", "GET"}},
+  res_clash.series.push_back({"request_duration_seconds",
+                              MetricType::kTrend,
+                              {{"method", "GET"}},
                               {{1, Histogram(0.001)}}});
   ExpectError(PostV2("m", res_clash), 409, "is stored with histogram resolution");
   MetricSetData other_run = MakeRun(6).data;
@@ -266,7 +283,8 @@ TEST_F(IngestServerTest, BodyLimitsGive413) {
   fakes::LoopbackClient gz(server_->port());
   gz.set_compress(true);
   std::string big = "[" + std::string(5000, ' ') + "]";
-  ExpectError(gz.Post("/v1/metrics/big", big, "application/json"), 413, "inflates to more than 1000");
+  ExpectError(gz.Post("/v1/metrics/big", big, "application/json"), 413,
+              "inflates to more than 1000");
   ExpectError(client_->Get("/v1/runs/big/summary"), 404, "not stored");
   // Compressed bodies elsewhere are refused before anything inflates them.
   ExpectError(gz.Post("/v1/runs", big, "application/json"), 415, "compressed bodies");
@@ -297,7 +315,8 @@ TEST_F(IngestServerTest, DataSurvivesARestartOnTheSameFile) {
   Start();  // a new store and server on the same file
   EXPECT_EQ(Get("/v1/runs/keep/summary"), before);
   // The idempotency keys persist too.
-  EXPECT_EQ(json::parse(PostV2("keep", p.data, {{"K6-Idempotency-Key", "k1"}})->body)["duplicate"], true);
+  EXPECT_EQ(json::parse(PostV2("keep", p.data, {{"K6-Idempotency-Key", "k1"}})->body)["duplicate"],
+            true);
   EXPECT_EQ(Get("/v1/runs/keep/summary"), before);
 }
 
@@ -312,7 +331,8 @@ TEST_F(IngestServerTest, ConcurrentPushesAllCount) {
         auto r = c.Post("/v2/metrics/c",
                         {{"Content-Encoding", "snappy"},
                          {"K6-Idempotency-Key", std::to_string(t) + "-" + std::to_string(i)}},
-                        wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d)), "application/x-protobuf");
+                        wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d)),
+                        "application/x-protobuf");
         EXPECT_TRUE(r && r->status == 200);
       }
     });
@@ -333,17 +353,20 @@ TEST_F(IngestServerTest, SlowAndIdleClientsNeverStallAPush) {
   a.header_timeout = std::chrono::seconds(2);
   a.idle_timeout = std::chrono::seconds(3);
   int pushes = 0;
-  const auto report = fakes::RunSlowClientAttack(server_->port(), [&] {
-    MetricSetData d;
-    d.series.push_back({"n", MetricType::kCounter, {}, {{1700000000, Counter{1}}}});
-    auto r = fakes::Fetch(server_->port(), "POST", "/v2/metrics/slow",
-                          {"Content-Encoding: snappy", "Content-Type: application/x-protobuf"},
-                          wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d)),
-                          std::chrono::seconds(10));
-    const bool ok = r && r->status == 200;
-    pushes += ok ? 1 : 0;
-    return ok;
-  }, a);
+  const auto report = fakes::RunSlowClientAttack(
+      server_->port(),
+      [&] {
+        MetricSetData d;
+        d.series.push_back({"n", MetricType::kCounter, {}, {{1700000000, Counter{1}}}});
+        auto r = fakes::Fetch(server_->port(), "POST", "/v2/metrics/slow",
+                              {"Content-Encoding: snappy", "Content-Type: application/x-protobuf"},
+                              wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d)),
+                              std::chrono::seconds(10));
+        const bool ok = r && r->status == 200;
+        pushes += ok ? 1 : 0;
+        return ok;
+      },
+      a);
   std::printf("ingest %s\n", report.Describe().c_str());
   EXPECT_EQ(report.connected, 1000);
   EXPECT_EQ(report.slow_closed, 500);
@@ -361,17 +384,20 @@ TEST_F(IngestServerTest, OversizedBodyIs413BeforeItIsSent) {
   Start(o);
   // Only the header goes out: the answer does not wait for the 1 GB that would follow.
   fakes::RawConnection c(server_->port());
-  ASSERT_TRUE(c.Send("POST /v2/metrics/big HTTP/1.1\r\nHost: x\r\nContent-Encoding: snappy\r\n"
-                     "Content-Length: 1000000000\r\n\r\n"));
+  ASSERT_TRUE(
+      c.Send("POST /v2/metrics/big HTTP/1.1\r\nHost: x\r\nContent-Encoding: snappy\r\n"
+             "Content-Length: 1000000000\r\n\r\n"));
   auto r = c.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
-  EXPECT_NE(r->body.find("over the limit of 1000 bytes (--max-body)"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("over the limit of 1000 bytes (--max-body)"), std::string::npos)
+      << r->body;
   // Chunked, as k6 sends it: cut off once the chunks pass the limit.
   fakes::RawConnection d(server_->port());
-  ASSERT_TRUE(d.Send("POST /v1/metrics/big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                     "Content-Type: application/json\r\n\r\n800\r\n" + std::string(2048, ' ') +
-                     "\r\n"));
+  ASSERT_TRUE(
+      d.Send("POST /v1/metrics/big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+             "Content-Type: application/json\r\n\r\n800\r\n" +
+             std::string(2048, ' ') + "\r\n"));
   r = d.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
@@ -403,9 +429,13 @@ TEST_F(IngestServerTest, TenThousandConnectionsLeakNoDescriptors) {
 // with a bad value is refused alone; the rest of the batch is stored exactly.
 TEST_F(IngestServerTest, BadSeriesAreRefusedAloneAndSwappedGaugesRepaired) {
   MetricSetData d;
-  d.series.push_back({"http_reqs", MetricType::kCounter, {{"status", "200"}},
+  d.series.push_back({"http_reqs",
+                      MetricType::kCounter,
+                      {{"status", "200"}},
                       {{1700000000, Counter{76}}, {1700000001, Counter{80}}}});
-  d.series.push_back({"vus", MetricType::kGauge, {},
+  d.series.push_back({"vus",
+                      MetricType::kGauge,
+                      {},
                       {{1700000000, Gauge{.last = 3, .min = 4, .max = 2, .sum = 6, .count = 2}}}});
   d.series.push_back({"checks", MetricType::kRate, {}, {{1700000000, Rate{9, 10}}}});
   std::string bytes = wire::k6::EncodeMetricSet(d);
@@ -422,12 +452,16 @@ TEST_F(IngestServerTest, BadSeriesAreRefusedAloneAndSwappedGaugesRepaired) {
   ASSERT_EQ(answer["problems"]["repaired"].size(), 1u);
   EXPECT_NE(answer["problems"]["repaired"][0].get<std::string>().find(
                 "\"vus\" time_series[0] values[0]: gauge min 4 was above max 2: swapped"),
-            std::string::npos) << r->body;
+            std::string::npos)
+      << r->body;
   ASSERT_EQ(answer["problems"]["refused"].size(), 2u);
   EXPECT_NE(answer["problems"]["refused"][0].get<std::string>().find(
-                "metrics[3] \"odd\": type 7 is not a metric type"), std::string::npos) << r->body;
+                "metrics[3] \"odd\": type 7 is not a metric type"),
+            std::string::npos)
+      << r->body;
   EXPECT_NE(answer["problems"]["refused"][1].get<std::string>().find(
-                "metrics[4] \"x\" time_series[0]: carries counter samples"), std::string::npos);
+                "metrics[4] \"x\" time_series[0]: carries counter samples"),
+            std::string::npos);
   const json s = Summary("k6run");
   EXPECT_EQ(s["series"].size(), 3u) << s.dump();
   EXPECT_EQ(Find(s, "http_reqs")["total"], 156.0);
@@ -449,10 +483,11 @@ TEST_F(IngestServerTest, AcceptsK6sChunkedPushWithATokenHeader) {
   d.series.push_back({"http_reqs", MetricType::kCounter, {}, {{1700000000, Counter{5}}}});
   const std::string body = wire::k6::SnappyCompress(wire::k6::EncodeMetricSet(d));
   auto chunked = [&](const std::string& auth) {
-    std::string req = "POST /v2/metrics/chunky HTTP/1.1\r\nHost: x\r\nUser-Agent: k6cloud/0.48.0\r\n"
-                      "Content-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\n"
-                      "K6-Metrics-Protocol-Version: 2.0\r\n" + auth +
-                      "Transfer-Encoding: chunked\r\n\r\n";
+    std::string req =
+        "POST /v2/metrics/chunky HTTP/1.1\r\nHost: x\r\nUser-Agent: k6cloud/0.48.0\r\n"
+        "Content-Type: application/x-protobuf\r\nContent-Encoding: snappy\r\n"
+        "K6-Metrics-Protocol-Version: 2.0\r\n" +
+        auth + "Transfer-Encoding: chunked\r\n\r\n";
     const size_t half = body.size() / 2;
     char size[32];
     std::snprintf(size, sizeof size, "%zx", half);

@@ -81,8 +81,9 @@ class Stmt {
   double ColReal(int c) const { return sqlite3_column_double(stmt_, c); }
   std::string ColText(int c) const {
     const auto* p = sqlite3_column_text(stmt_, c);
-    return p == nullptr ? "" : std::string(reinterpret_cast<const char*>(p),
-                                           static_cast<size_t>(sqlite3_column_bytes(stmt_, c)));
+    return p == nullptr ? ""
+                        : std::string(reinterpret_cast<const char*>(p),
+                                      static_cast<size_t>(sqlite3_column_bytes(stmt_, c)));
   }
   std::string_view ColBlob(int c) const {
     const void* p = sqlite3_column_blob(stmt_, c);
@@ -115,7 +116,8 @@ metrics::Labels ParseLabels(const std::string& text) {
   metrics::Labels labels;
   auto j = nlohmann::json::parse(text, nullptr, false);
   if (!j.is_object()) return labels;
-  for (const auto& [k, v] : j.items()) labels.emplace_back(k, v.is_string() ? v.get<std::string>() : "");
+  for (const auto& [k, v] : j.items())
+    labels.emplace_back(k, v.is_string() ? v.get<std::string>() : "");
   return labels;
 }
 
@@ -177,8 +179,8 @@ Store::~Store() { sqlite3_close(db_); }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   sqlite3* db = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                                     SQLITE_OPEN_NOMUTEX, nullptr);
+  const int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<Store> store(new Store(db));  // closes db on every error path
   if (rc != SQLITE_OK) {
     return MakeError(ErrorCode::kIo, "--db " + path + ": cannot open: " +
@@ -189,8 +191,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   {
     Stmt version(db, "PRAGMA user_version");
     if (version.Step() != SQLITE_ROW) {
-      return MakeError(ErrorCode::kIo, "--db " + path + ": not an SQLite database (" +
-                                           sqlite3_errmsg(db) + ")");
+      return MakeError(ErrorCode::kIo,
+                       "--db " + path + ": not an SQLite database (" + sqlite3_errmsg(db) + ")");
     }
     v = version.ColInt(0);
   }
@@ -198,8 +200,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
     for (const char* sql : {"ALTER TABLE runs ADD COLUMN repaired INTEGER NOT NULL DEFAULT 0",
                             "ALTER TABLE runs ADD COLUMN refused INTEGER NOT NULL DEFAULT 0"}) {
       if (auto r = Exec(db, sql); !r) {
-        return MakeError(ErrorCode::kIo, "--db " + path + ": upgrading the schema: " +
-                                             r.error().message);
+        return MakeError(ErrorCode::kIo,
+                         "--db " + path + ": upgrading the schema: " + r.error().message);
       }
     }
     v = kSchemaVersion;
@@ -209,8 +211,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
                                          " is not this volley's (" +
                                          std::to_string(kSchemaVersion) + "); use another file");
   }
-  for (const char* sql : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", kSchema,
-                          "PRAGMA user_version=2"}) {
+  for (const char* sql :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", kSchema, "PRAGMA user_version=2"}) {
     if (auto r = Exec(db, sql); !r) {
       return MakeError(ErrorCode::kIo, "--db " + path + ": " + r.error().message);
     }
@@ -246,24 +248,29 @@ Result<WriteResult> Store::Write(std::string_view run, const wire::k6::MetricSet
       return tl::unexpected(DbError(db_, "recording the idempotency key"));
     }
   }
-  Stmt upsert_run(db_,
-                  "INSERT INTO runs(run_id, created_ms, updated_ms, requests, aggregation_period_s, "
-                  "repaired, refused) VALUES(?1, ?2, ?2, 1, ?3, ?4, ?5) ON CONFLICT(run_id) DO "
-                  "UPDATE SET updated_ms=?2, requests=requests+1, aggregation_period_s=?3, "
-                  "repaired=repaired+?4, refused=refused+?5");
+  Stmt upsert_run(
+      db_,
+      "INSERT INTO runs(run_id, created_ms, updated_ms, requests, aggregation_period_s, "
+      "repaired, refused) VALUES(?1, ?2, ?2, 1, ?3, ?4, ?5) ON CONFLICT(run_id) DO "
+      "UPDATE SET updated_ms=?2, requests=requests+1, aggregation_period_s=?3, "
+      "repaired=repaired+?4, refused=refused+?5");
   upsert_run.Text(1, run).Int(2, now_ms).Int(3, batch.aggregation_period_seconds);
   upsert_run.Int(4, static_cast<int64_t>(repairs.repaired_values))
       .Int(5, static_cast<int64_t>(repairs.refused_series));
   if (upsert_run.Step() != SQLITE_DONE) return tl::unexpected(DbError(db_, "updating the run"));
 
   Stmt type_of(db_, "SELECT type FROM series WHERE run_id=?1 AND metric=?2 LIMIT 1");
-  Stmt find(db_, "SELECT series_id, resolution FROM series WHERE run_id=?1 AND metric=?2 AND labels=?3");
-  Stmt insert(db_, "INSERT INTO series(run_id, metric, labels, type, resolution) "
-                   "VALUES(?1, ?2, ?3, ?4, ?5)");
-  Stmt get(db_, "SELECT last, min, max, sum, count, nonzero, buckets FROM points "
-                "WHERE series_id=?1 AND time_s=?2");
-  Stmt put(db_, "INSERT OR REPLACE INTO points(series_id, time_s, last, min, max, sum, count, "
-                "nonzero, buckets) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+  Stmt find(db_,
+            "SELECT series_id, resolution FROM series WHERE run_id=?1 AND metric=?2 AND labels=?3");
+  Stmt insert(db_,
+              "INSERT INTO series(run_id, metric, labels, type, resolution) "
+              "VALUES(?1, ?2, ?3, ?4, ?5)");
+  Stmt get(db_,
+           "SELECT last, min, max, sum, count, nonzero, buckets FROM points "
+           "WHERE series_id=?1 AND time_s=?2");
+  Stmt put(db_,
+           "INSERT OR REPLACE INTO points(series_id, time_s, last, min, max, sum, count, "
+           "nonzero, buckets) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   for (const Stmt* s : {&type_of, &find, &insert, &get, &put}) {
     if (!s->ok()) return tl::unexpected(DbError(db_, "preparing a statement"));
   }
@@ -287,7 +294,8 @@ Result<WriteResult> Store::Write(std::string_view run, const wire::k6::MetricSet
       if (s.type == MetricType::kTrend && resolution != 0 && find.ColReal(1) != resolution) {
         return MakeError(ErrorCode::kInvalidArgument,
                          "trend \"" + s.metric + "\" is stored with histogram resolution " +
-                             std::to_string(find.ColReal(1)) + ", not " + std::to_string(resolution));
+                             std::to_string(find.ColReal(1)) + ", not " +
+                             std::to_string(resolution));
       }
       resolution = find.ColReal(1);
     } else {
@@ -305,7 +313,8 @@ Result<WriteResult> Store::Write(std::string_view run, const wire::k6::MetricSet
       const int rc = get.Int(1, id).Int(2, v.time_unix_seconds).Step();
       if (rc == SQLITE_ROW) {
         auto stored = ReadValue(get, 0, s.type, resolution);
-        if (!stored) return MakeError(ErrorCode::kIo, "ingest store: a stored histogram is damaged");
+        if (!stored)
+          return MakeError(ErrorCode::kIo, "ingest store: a stored histogram is damaged");
         if (!MergeValue(*stored, value)) {
           return MakeError(ErrorCode::kInvalidArgument, "\"" + s.metric + "\" cannot be merged");
         }

@@ -4,11 +4,11 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <thread>
-#include <atomic>
 
 #include "hist_blob.h"
 
@@ -31,11 +31,13 @@ TEST(HistogramBlobTest, RoundTripsBucketsAndExtras) {
   EXPECT_EQ(back.count(), 5002u);
   EXPECT_EQ(back.extra_low(), 1u);
   EXPECT_EQ(back.extra_high(), 1u);
-  for (uint32_t i = 0; i <= Histogram::kMaxIndex; ++i) ASSERT_EQ(back.BucketCount(i), h.BucketCount(i));
+  for (uint32_t i = 0; i <= Histogram::kMaxIndex; ++i)
+    ASSERT_EQ(back.BucketCount(i), h.BucketCount(i));
   // Damaged blobs are refused, not trusted.
   EXPECT_FALSE(DecodeHistogramBlob(blob.substr(0, blob.size() - 1), 1e-6, 0, 0, 0, &back));
   EXPECT_FALSE(DecodeHistogramBlob(blob + "x", 1e-6, 0, 0, 0, &back));
-  EXPECT_FALSE(DecodeHistogramBlob(std::string("\x00\x00\x01\xff\x7f\x01", 6), 1e-6, 0, 0, 0, &back));
+  EXPECT_FALSE(
+      DecodeHistogramBlob(std::string("\x00\x00\x01\xff\x7f\x01", 6), 1e-6, 0, 0, 0, &back));
 }
 
 class StoreTest : public ::testing::Test {
@@ -53,7 +55,8 @@ TEST_F(StoreTest, MergesAndRefusesConflictsWithoutWriting) {
   auto store = Store::Open(dir_ + "/s.db");
   ASSERT_TRUE(store) << store.error().message;
   wire::k6::MetricSetData d;
-  d.series.push_back({"n", MetricType::kCounter, {{"a", "1"}}, {{10, Counter{2}}, {13, Counter{3}}}});
+  d.series.push_back(
+      {"n", MetricType::kCounter, {{"a", "1"}}, {{10, Counter{2}}, {13, Counter{3}}}});
   auto w = (*store)->Write("r", d, "", 5);
   ASSERT_TRUE(w) << w.error().message;
   EXPECT_EQ(w->values, 2u);

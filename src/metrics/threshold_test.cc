@@ -24,10 +24,12 @@ Snapshot MakeSnapshot() {
   s.Put(SeriesKey(names::kDuration, {{"scenario", "Buy"}}), Millis(200, 250));
   // The engine times the same requests per scenario and step in the step series; a filter
   // on scenario or step reads those.
-  s.Put(SeriesKey(names::kStepDuration, {{"scenario", "Browse"}, {"step", "Home"}, {"node_id", "a"}}),
-        Millis(1, 50));
-  s.Put(SeriesKey(names::kStepDuration, {{"scenario", "Browse"}, {"step", "Home"}, {"node_id", "b"}}),
-        Millis(51, 100));
+  s.Put(
+      SeriesKey(names::kStepDuration, {{"scenario", "Browse"}, {"step", "Home"}, {"node_id", "a"}}),
+      Millis(1, 50));
+  s.Put(
+      SeriesKey(names::kStepDuration, {{"scenario", "Browse"}, {"step", "Home"}, {"node_id", "b"}}),
+      Millis(51, 100));
   s.Put(SeriesKey(names::kStepDuration, {{"scenario", "Buy"}, {"step", "Pay"}}), Millis(200, 250));
   s.Put(SeriesKey(names::kScenarioRequests, {{"scenario", "Browse"}}), Counter{700});
   s.Put(SeriesKey(names::kRequests), Counter{1000});

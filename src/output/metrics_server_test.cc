@@ -176,16 +176,20 @@ TEST(MetricsServer, SlowAndIdleClientsNeverStallAScrape) {
   o.idle_timeout = seconds(3);
   o.max_connections = 2000;
   o.max_connections_per_peer = 2000;
-  auto started = MetricsServer::Start("127.0.0.1:0", [] { return "volley_up 1\n"; }, o);
+  auto started = MetricsServer::Start(
+      "127.0.0.1:0", [] { return "volley_up 1\n"; }, o);
   ASSERT_TRUE(started) << started.error().message;
   auto& server = *started;
   fakes::SlowAttackOptions a;
   a.header_timeout = seconds(2);
   a.idle_timeout = seconds(3);
-  const auto report = fakes::RunSlowClientAttack(server->port(), [&] {
-    auto r = fakes::Fetch(server->port(), "GET", "/metrics", {}, "", seconds(10));
-    return r && r->status == 200 && r->body == "volley_up 1\n";
-  }, a);
+  const auto report = fakes::RunSlowClientAttack(
+      server->port(),
+      [&] {
+        auto r = fakes::Fetch(server->port(), "GET", "/metrics", {}, "", seconds(10));
+        return r && r->status == 200 && r->body == "volley_up 1\n";
+      },
+      a);
   std::printf("metrics %s\n", report.Describe().c_str());
   EXPECT_EQ(report.connected, 1000);
   EXPECT_EQ(report.slow_closed, 500);

@@ -2,23 +2,24 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cctype>
-#include <charconv>
+#include <cstdint>
 #include <string>
 
 #include "volley/common/duration.h"
+#include "volley/common/parse.h"
 #include "volley/common/strings.h"
 
-namespace volley {
+namespace volley::target {
 namespace {
 
 // Parses all of `s` as a decimal unsigned integer no larger than `max`.
 bool ParseUint(std::string_view s, uint64_t max, uint64_t* out) {
-  if (s.empty() || s.size() > 19) return false;
-  uint64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || v > max) return false;
-  *out = v;
+  if (s.empty() || s[0] == '-') return false;
+  const auto v = ParseIntInRange(s, 0, static_cast<int64_t>(std::min<uint64_t>(max, INT64_MAX)));
+  if (!v) return false;
+  *out = static_cast<uint64_t>(*v);
   return true;
 }
 
@@ -140,4 +141,4 @@ Result<void> ValidateTargetOptions(const TargetOptions& options) {
   return {};
 }
 
-}  // namespace volley
+}  // namespace volley::target

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace volley {
+namespace volley::target {
 namespace {
 
 using namespace std::chrono_literals;
@@ -126,4 +126,4 @@ TEST(ValidateTargetOptionsTest, AcceptsDefaultsAndNamesTheBadField) {
 }
 
 }  // namespace
-}  // namespace volley
+}  // namespace volley::target

@@ -5,67 +5,22 @@
 #include <cstring>
 #include <string_view>
 
+#include "volley/common/http_lex.h"
+
 namespace volley::target {
 namespace {
 
-constexpr std::array<bool, 256> MakeTokenTable() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kTokenChar = MakeTokenTable();
-
 constexpr size_t kMaxMethodBytes = 32;
 
-bool IsToken(const char* s, size_t n) {
-  if (n == 0) return false;
-  for (size_t i = 0; i < n; ++i) {
-    if (!kTokenChar[static_cast<unsigned char>(s[i])]) return false;
-  }
-  return true;
-}
-
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-// Case-insensitive comparison with a lower-case literal.
-bool EqualsLower(std::string_view s, std::string_view lower) {
-  if (s.size() != lower.size()) return false;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (Lower(s[i]) != lower[i]) return false;
-  }
-  return true;
-}
-
-bool IsWhite(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view TrimWhite(std::string_view s) {
-  while (!s.empty() && IsWhite(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsWhite(s.back())) s.remove_suffix(1);
-  return s;
-}
+bool IsToken(const char* s, size_t n) { return http::IsToken(std::string_view(s, n)); }
 
 // Calls fn(token) for each comma-separated, trimmed, non-empty element of a header list.
 template <typename Fn>
 void ForEachListItem(std::string_view value, Fn fn) {
-  while (!value.empty()) {
-    const size_t comma = value.find(',');
-    std::string_view item = TrimWhite(value.substr(0, comma));
+  http::ForEachListElement(value, [&](std::string_view item) {
     if (!item.empty()) fn(item);
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-}
-
-// Field values may hold visible characters, obs-text, SP and HT; nothing else.
-bool ValidFieldValue(std::string_view v) {
-  for (char ch : v) {
-    const auto c = static_cast<unsigned char>(ch);
-    if ((c < 0x20 && c != '\t') || c == 0x7f) return false;
-  }
-  return true;
+    return true;
+  });
 }
 
 // Strips the '\n' and an optional '\r' before it.
@@ -182,7 +137,7 @@ ParseStep RequestParser::FeedChunkSize(const char* p, size_t n) {
   uint64_t size = 0;
   size_t i = 0;
   for (; i < line_len; ++i) {
-    const char c = Lower(p[i]);
+    const char c = http::AsciiLower(p[i]);
     int digit;
     if (c >= '0' && c <= '9') {
       digit = c - '0';
@@ -196,9 +151,9 @@ ParseStep RequestParser::FeedChunkSize(const char* p, size_t n) {
   }
   if (i == 0) return Fail(400, "chunk-size line without a hex size");
   size_t j = i;
-  while (j < line_len && IsWhite(p[j])) ++j;
+  while (j < line_len && http::IsOws(p[j])) ++j;
   if (j < line_len && p[j] != ';') return Fail(400, "bad chunk-size line");
-  if (!ValidFieldValue(std::string_view(p + j, line_len - j))) {
+  if (!http::IsValidFieldValue(std::string_view(p + j, line_len - j))) {
     return Fail(400, "control character in a chunk extension");
   }
   if (size == 0) {
@@ -224,7 +179,7 @@ ParseStep RequestParser::FeedTrailers(const char* p, size_t n) {
   if (trailer_bytes_ > kMaxHeaderBytes) return Fail(400, "trailers over 16 KiB");
   const size_t line_len = LineLength(p, nl);
   if (line_len == 0) return Complete(raw);
-  if (IsWhite(p[0]) || memchr(p, ':', line_len) == nullptr) {
+  if (http::IsOws(p[0]) || memchr(p, ':', line_len) == nullptr) {
     return Fail(400, "bad trailer line");
   }
   return ParseStep{ParseEvent::kHead, raw};
@@ -268,7 +223,7 @@ ParseStep RequestParser::FeedHead(const char* data, size_t len) {
     const size_t probe = std::min(n, kMaxMethodBytes + 1);
     for (size_t k = 0; k < probe; ++k) {
       if (p[k] == ' ') break;
-      if (!kTokenChar[static_cast<unsigned char>(p[k])] || k == kMaxMethodBytes) {
+      if (!http::IsTokenChar(p[k]) || k == kMaxMethodBytes) {
         return Fail(400, "not an HTTP request", skip);
       }
     }
@@ -337,7 +292,7 @@ bool RequestParser::ParseHead(const char* data, size_t len) {
     nl = static_cast<const char*>(memchr(cur, '\n', stop - cur));
     const size_t n = LineLength(cur, nl);
     if (n == 0) break;  // the empty line that ends the head
-    if (IsWhite(cur[0])) return fail(400, "obsolete header line folding");
+    if (http::IsOws(cur[0])) return fail(400, "obsolete header line folding");
     if (!ParseHeaderLine(cur, n)) return false;
     cur = nl + 1;
   }
@@ -368,11 +323,11 @@ bool RequestParser::ParseHeaderLine(const char* line, size_t len) {
   const size_t name_len = static_cast<size_t>(colon - line);
   if (!IsToken(line, name_len)) return fail("bad header name");
   const std::string_view name(line, name_len);
-  const std::string_view value = TrimWhite(std::string_view(colon + 1, len - name_len - 1));
-  if (!ValidFieldValue(value)) return fail("control character in a header value");
+  const std::string_view value = http::TrimOws(std::string_view(colon + 1, len - name_len - 1));
+  if (!http::IsValidFieldValue(value)) return fail("control character in a header value");
   switch (name_len) {
     case 14:
-      if (EqualsLower(name, "content-length")) {
+      if (http::EqualsLower(name, "content-length")) {
         if (value.empty() || value.size() > 18) return fail("bad Content-Length");
         uint64_t v = 0;
         for (char c : value) {
@@ -387,10 +342,10 @@ bool RequestParser::ParseHeaderLine(const char* line, size_t len) {
       }
       break;
     case 17:
-      if (EqualsLower(name, "transfer-encoding")) {
+      if (http::EqualsLower(name, "transfer-encoding")) {
         saw_transfer_encoding_ = true;
         ForEachListItem(value, [this](std::string_view coding) {
-          if (EqualsLower(coding, "chunked")) {
+          if (http::EqualsLower(coding, "chunked")) {
             if (te_chunked_last_) te_bad_ = true;
             te_chunked_last_ = true;
           } else {
@@ -402,15 +357,15 @@ bool RequestParser::ParseHeaderLine(const char* line, size_t len) {
       }
       break;
     case 10:
-      if (EqualsLower(name, "connection")) {
+      if (http::EqualsLower(name, "connection")) {
         ForEachListItem(value, [this](std::string_view option) {
-          if (EqualsLower(option, "close")) saw_close_ = true;
-          if (EqualsLower(option, "keep-alive")) saw_keep_alive_ = true;
+          if (http::EqualsLower(option, "close")) saw_close_ = true;
+          if (http::EqualsLower(option, "keep-alive")) saw_keep_alive_ = true;
         });
       }
       break;
     case 6:
-      if (EqualsLower(name, "expect") && EqualsLower(value, "100-continue")) {
+      if (http::EqualsLower(name, "expect") && http::EqualsLower(value, "100-continue")) {
         info_.expect_continue = true;
       }
       break;

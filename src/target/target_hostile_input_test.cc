@@ -6,10 +6,10 @@
 #include <fstream>
 #include <thread>
 
-#include "test_client.h"
+#include "fakes/test_client.h"
 #include "volley/target/target_server.h"
 
-namespace volley {
+namespace volley::target {
 namespace {
 
 using target::testing::Get;
@@ -123,4 +123,4 @@ TEST(TargetHostileInputTest, EndlessHeadersAreCutOffWithoutMemoryGrowth) {
 }
 
 }  // namespace
-}  // namespace volley
+}  // namespace volley::target

@@ -14,10 +14,8 @@
 
 #include "worker.h"
 
-namespace volley {
+namespace volley::target {
 namespace {
-
-using target::CounterTotals;
 
 std::string HostPort(const std::string& host, uint16_t port) {
   const bool v6 = host.find(':') != std::string::npos;
@@ -180,4 +178,4 @@ void TargetServer::ResetStats() {
   *baseline_ = SumCounters();
 }
 
-}  // namespace volley
+}  // namespace volley::target

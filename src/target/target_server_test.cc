@@ -7,9 +7,9 @@
 #include <thread>
 #include <vector>
 
-#include "test_client.h"
+#include "fakes/test_client.h"
 
-namespace volley {
+namespace volley::target {
 namespace {
 
 using target::testing::Get;
@@ -390,4 +390,4 @@ TEST(TargetServerTest, StartRejectsBadOptions) {
 }
 
 }  // namespace
-}  // namespace volley
+}  // namespace volley::target

@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "test_client.h"
+#include "fakes/test_client.h"
 #include "volley/target/target_server.h"
 
-namespace volley {
+namespace volley::target {
 namespace {
 
 using target::testing::Get;
@@ -124,4 +124,4 @@ TEST(TargetTimingTest, StallHoldsAnswersUntilTheWindowEndsButStillReadsRequests)
 }
 
 }  // namespace
-}  // namespace volley
+}  // namespace volley::target

@@ -1,6 +1,5 @@
 #include "fakes/fake_ingest.h"
 
-
 #include <atomic>
 #include <cmath>
 

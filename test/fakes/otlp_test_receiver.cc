@@ -129,26 +129,29 @@ std::unique_ptr<TestReceiver> TestReceiver::Start(uint16_t port, Script script) 
   r->script_ = std::move(script);
   TestReceiver* raw = r.get();
   http::Router router;
-  router.Handle("POST", "/v1/metrics", [raw](const http::Request& req, http::Response& res) {
-    int status = 200;
-    std::string retry_after, body;
-    const bool gz = req.body.size() > 2 && req.body[0] == '\x1f' && req.body[1] == '\x8b';
-    raw->Handle(req.body, gz, std::string(req.headers.Get("Content-Type")), &status, &retry_after,
-                &body);
-    {
-      std::lock_guard<std::mutex> lock(raw->mu_);
-      raw->content_encoding_ = std::string(req.headers.Get("Content-Encoding"));
-      raw->headers_ = req.headers;
-    }
-    if (status < 0) {  // a hang ended: a retryable answer (the client has usually gone)
-      res.status = 503;
-      return;
-    }
-    res.status = status;
-    if (!retry_after.empty()) res.headers.Add("Retry-After", retry_after);
-    res.content_type = "application/x-protobuf";
-    res.body = std::move(body);
-  }, http::RouteOptions{.max_body = 64u << 20, .blocking = true});  // hangs wait on a pool
+  router.Handle(
+      "POST", "/v1/metrics",
+      [raw](const http::Request& req, http::Response& res) {
+        int status = 200;
+        std::string retry_after, body;
+        const bool gz = req.body.size() > 2 && req.body[0] == '\x1f' && req.body[1] == '\x8b';
+        raw->Handle(req.body, gz, std::string(req.headers.Get("Content-Type")), &status,
+                    &retry_after, &body);
+        {
+          std::lock_guard<std::mutex> lock(raw->mu_);
+          raw->content_encoding_ = std::string(req.headers.Get("Content-Encoding"));
+          raw->headers_ = req.headers;
+        }
+        if (status < 0) {  // a hang ended: a retryable answer (the client has usually gone)
+          res.status = 503;
+          return;
+        }
+        res.status = status;
+        if (!retry_after.empty()) res.headers.Add("Retry-After", retry_after);
+        res.content_type = "application/x-protobuf";
+        res.body = std::move(body);
+      },
+      http::RouteOptions{.max_body = 64u << 20, .blocking = true});  // hangs wait on a pool
   http::ServerOptions o;
   o.name = "OTLP test receiver";
   o.blocking_threads = 4;

@@ -95,12 +95,12 @@ class TestReceiver {
   uint16_t port_ = 0;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
-  Script script_;                                    // guarded by mu_
-  uint64_t requests_ = 0;                            // guarded by mu_
-  std::vector<DecodedRequest> accepted_;             // guarded by mu_
-  std::string content_type_, content_encoding_;      // guarded by mu_
-  http::Headers headers_;                            // guarded by mu_
-  bool released_ = false;                            // guarded by mu_
+  Script script_;                                // guarded by mu_
+  uint64_t requests_ = 0;                        // guarded by mu_
+  std::vector<DecodedRequest> accepted_;         // guarded by mu_
+  std::string content_type_, content_encoding_;  // guarded by mu_
+  http::Headers headers_;                        // guarded by mu_
+  bool released_ = false;                        // guarded by mu_
 };
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound and closed): for tests that

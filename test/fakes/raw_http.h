@@ -8,7 +8,6 @@
 #include <functional>
 #include <map>
 #include <optional>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -102,9 +101,9 @@ struct SlowAttackReport {
   int connected = 0;    // slow + idle connections established
   int slow_closed = 0;  // closed by the server by the end
   int idle_closed = 0;
-  int early_closes = 0;       // closed before their deadline could have passed (a bug)
-  int probes = 0;             // normal requests made while attack connections were open
-  int probes_answered = 0;    // ... answered as the probe expects
+  int early_closes = 0;     // closed before their deadline could have passed (a bug)
+  int probes = 0;           // normal requests made while attack connections were open
+  int probes_answered = 0;  // ... answered as the probe expects
   double probe_p50_ms = 0, probe_max_ms = 0;
   long rss_before_kib = 0, rss_peak_kib = 0, rss_after_kib = 0;
   std::string Describe() const;

@@ -1,5 +1,5 @@
-// A loopback HTTP server (volley's http::HttpServer) that records every request it receives and answers
-// with handlers the test installs: the witness of what the scenario executor really sent
+// A loopback HTTP server (volley's http::HttpServer) that records every request it receives and
+// answers with handlers the test installs: the witness of what the scenario executor really sent
 // (paths, query strings, headers, cookies, bodies).
 #pragma once
 
@@ -31,8 +31,8 @@ struct FakeResponse {
 
 struct RecordedRequest {
   std::string method;
-  std::string path;   // without the query
-  std::string query;  // raw, after '?', as sent
+  std::string path;                            // without the query
+  std::string query;                           // raw, after '?', as sent
   std::map<std::string, std::string> headers;  // lower-case names; the last of repeated ones
   std::string body;
   std::string Header(const std::string& lower_name) const {

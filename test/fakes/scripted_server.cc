@@ -125,8 +125,8 @@ struct ScriptedServer::Conn {
   std::string in;
   std::string_view out;
   size_t out_off = 0;
-  bool reset_on_data = false;            // kResetOnNextRequest, after the answer
-  std::optional<SteadyTime> close_at;    // kCloseIdleAtRandom, after the answer
+  bool reset_on_data = false;          // kResetOnNextRequest, after the answer
+  std::optional<SteadyTime> close_at;  // kCloseIdleAtRandom, after the answer
 };
 
 Result<std::unique_ptr<ScriptedServer>> ScriptedServer::Start(ScriptedServerOptions options) {

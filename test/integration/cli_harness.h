@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "integration/subprocess.h"
+#include "fakes/subprocess.h"
 #include "volley/config/env.h"
 
 #ifndef VOLLEY_BINARY
@@ -57,7 +57,7 @@ struct Outcome {
 
 // Runs volley to completion (killed after `deadline`).
 inline Outcome RunVolley(const std::vector<std::string>& args, const Env& env = CleanEnv(),
-                  milliseconds deadline = kRunDeadline) {
+                         milliseconds deadline = kRunDeadline) {
   Outcome o;
   std::string error;
   const auto start = SteadyClock::now();

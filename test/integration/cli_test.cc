@@ -21,34 +21,33 @@
 #include <thread>
 #include <vector>
 
-#include "integration/cli_harness.h"
-#include "integration/subprocess.h"
+#include "cli_harness.h"
+#include "fakes/subprocess.h"
 #include "volley/config/env.h"
-
 
 namespace volley {
 namespace {
 
 using nlohmann::json;
 using std::chrono::milliseconds;
-using testing::Env;
-using testing::ExitStatus;
-using testing::PollUntil;
-using testing::ReadFile;
-using testing::SteadyClock;
-using testing::Subprocess;
-using testing::TempDir;
 using testing::Argv;
 using testing::CleanEnv;
+using testing::Env;
+using testing::ExitStatus;
 using testing::kQuick;
 using testing::kRunDeadline;
 using testing::Outcome;
 using testing::ParseJson;
+using testing::PollUntil;
+using testing::ReadFile;
 using testing::RunVolley;
 using testing::SecondsSince;
 using testing::StartTarget;
+using testing::SteadyClock;
 using testing::StopTarget;
+using testing::Subprocess;
 using testing::Target;
+using testing::TempDir;
 
 // ---- raw HTTP on 127.0.0.1 -------------------------------------------------------------
 

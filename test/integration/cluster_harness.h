@@ -5,7 +5,6 @@
 #pragma once
 
 #include <arpa/inet.h>
-#include "volley/common/http_client.h"
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,7 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "integration/subprocess.h"
+#include "fakes/subprocess.h"
+#include "volley/common/http_client.h"
 
 #ifndef VOLLEY_BINARY
 #error "VOLLEY_BINARY must name the volley executable"

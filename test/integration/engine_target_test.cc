@@ -18,14 +18,14 @@ namespace names = metrics::names;
 
 using Outcome = fakes::EngineOutcome;
 
-std::unique_ptr<TargetServer> StartTarget(TargetOptions options) {
+std::unique_ptr<target::TargetServer> StartTarget(target::TargetOptions options) {
   options.listen = "127.0.0.1:0";
-  auto server = TargetServer::Start(options);
+  auto server = target::TargetServer::Start(options);
   EXPECT_TRUE(server.has_value()) << server.error().message;
   return std::move(*server);
 }
 
-config::TestPlan PlanFor(const TargetServer& server) {
+config::TestPlan PlanFor(const target::TargetServer& server) {
   config::TestPlan plan;
   plan.target = *config::ParseUrl("http://127.0.0.1:" + std::to_string(server.port()) + "/x");
   plan.threads = 2;
@@ -41,7 +41,7 @@ TEST(EngineTarget, ClosedModelCountEqualsWhatTheTargetServed) {
   auto plan = PlanFor(*server);
   plan.max_requests = 5000;
   Outcome o = RunPlan(plan);
-  const TargetStats stats = server->Stats();
+  const target::TargetStats stats = server->Stats();
   EXPECT_EQ(o.summary.requests_total, 5000u);
   EXPECT_EQ(stats.responses, 5000u);
   EXPECT_EQ(o.summary.status_codes.at("200"), 5000u);
@@ -53,14 +53,14 @@ TEST(EngineTarget, ClosedModelCountEqualsWhatTheTargetServed) {
 }
 
 TEST(EngineTarget, StatusMixShowsUpAsTheTargetServedIt) {
-  TargetOptions options;
+  target::TargetOptions options;
   options.threads = 1;
   options.status_mix = {{200, 90}, {503, 10}};
   auto server = StartTarget(options);
   auto plan = PlanFor(*server);
   plan.max_requests = 3000;
   Outcome o = RunPlan(plan);
-  const TargetStats stats = server->Stats();
+  const target::TargetStats stats = server->Stats();
   ASSERT_EQ(o.summary.requests_total, 3000u);
   EXPECT_EQ(o.summary.status_codes.at("200"), stats.by_status.at(200));
   EXPECT_EQ(o.summary.status_codes.at("503"), stats.by_status.at(503));
@@ -92,7 +92,7 @@ TEST(EngineTarget, StallShowsInLatencyFromIntendedTimeButNotFromActualSend) {
   // four connections, only the (at most) four requests on the wire see the stall from
   // their actual send; the ~400 arrivals queued behind them see it from their intended
   // send time.
-  TargetOptions options;
+  target::TargetOptions options;
   options.stall_duration = std::chrono::seconds(1);
   options.stall_period = std::chrono::seconds(4);
   auto server = StartTarget(options);
@@ -112,7 +112,7 @@ TEST(EngineTarget, StallShowsInLatencyFromIntendedTimeButNotFromActualSend) {
 }
 
 TEST(EngineTarget, InFlightCapCountsDroppedIterations) {
-  TargetOptions options;
+  target::TargetOptions options;
   options.latency_min = options.latency_max = std::chrono::milliseconds(200);
   auto server = StartTarget(options);
   auto plan = PlanFor(*server);

@@ -2,8 +2,8 @@
 // 127.0.0.1: what the ingest stored equals the run's own final report (counts exactly,
 // percentiles from the same merged histograms).
 
+#include "cli_harness.h"
 #include "fakes/raw_http.h"
-#include "integration/cli_harness.h"
 
 namespace volley {
 namespace {
@@ -17,8 +17,8 @@ struct Ingest {
 
 ::testing::AssertionResult StartIngest(const std::string& db, Ingest* in) {
   std::string error;
-  in->proc = Subprocess::Spawn(Argv({"ingest", "--listen", "127.0.0.1:0", "--db", db}),
-                               CleanEnv(), &error);
+  in->proc = Subprocess::Spawn(Argv({"ingest", "--listen", "127.0.0.1:0", "--db", db}), CleanEnv(),
+                               &error);
   if (!in->proc) return ::testing::AssertionFailure() << error;
   static const std::regex kListening(R"(listening on 127\.0\.0\.1:(\d+))");
   auto up = [](const std::string& text) { return std::regex_search(text, kListening); };
@@ -53,9 +53,9 @@ TEST(IngestRoundTrip, StoredTotalsEqualTheRunsOwnReport) {
   ASSERT_TRUE(StartIngest(dir.File("runs.db"), &ingest));
   const std::string url = "http://127.0.0.1:" + std::to_string(ingest.port);
   const std::string summary_path = dir.File("summary.json");
-  Outcome run = RunVolley({"run", "--url", target.Url(), "-c", "4", "-t", "2", "-n", "3000",
-                           "-q", "--metrics-addr", "", "--out", "cloud=" + url,
-                           "--summary-export", summary_path});
+  Outcome run =
+      RunVolley({"run", "--url", target.Url(), "-c", "4", "-t", "2", "-n", "3000", "-q",
+                 "--metrics-addr", "", "--out", "cloud=" + url, "--summary-export", summary_path});
   ASSERT_TRUE(run.status.Exited(0)) << run.Diagnostics();
   EXPECT_NE(run.out.find("cloud:"), std::string::npos) << run.out;
   const json report = ParseJson(ReadFile(summary_path));
@@ -73,8 +73,8 @@ TEST(IngestRoundTrip, StoredTotalsEqualTheRunsOwnReport) {
 
   EXPECT_EQ(StoredTotal(stored, "volley_requests_total", json::object(), "total"), 3000);
   for (const auto& [code, n] : report["status_codes"].items()) {
-    EXPECT_EQ(StoredTotal(stored, "volley_requests_status_codes_total",
-                          json{{"status_code", code}}, "total"),
+    EXPECT_EQ(StoredTotal(stored, "volley_requests_status_codes_total", json{{"status_code", code}},
+                          "total"),
               n.get<double>())
         << code;
   }

@@ -23,9 +23,9 @@ TEST(OtlpEngine, HangingEndpointDoesNotDelayTheTest) {
   auto rx = output::testing::TestReceiver::Start(
       0, [](uint64_t) { return output::testing::Answer{.hang = true}; });
   ASSERT_NE(rx, nullptr);
-  TargetOptions topts;
+  target::TargetOptions topts;
   topts.listen = "127.0.0.1:0";
-  auto server = TargetServer::Start(topts);
+  auto server = target::TargetServer::Start(topts);
   ASSERT_TRUE(server.has_value()) << server.error().message;
 
   config::TestPlan plan;

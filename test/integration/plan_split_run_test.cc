@@ -21,11 +21,11 @@ namespace {
 
 constexpr uint32_t kNodes = 3;
 
-std::unique_ptr<TargetServer> StartTarget() {
-  TargetOptions options;
+std::unique_ptr<target::TargetServer> StartTarget() {
+  target::TargetOptions options;
   options.listen = "127.0.0.1:0";
   options.threads = 1;
-  auto server = TargetServer::Start(options);
+  auto server = target::TargetServer::Start(options);
   EXPECT_TRUE(server.has_value()) << server.error().message;
   return server ? std::move(*server) : nullptr;
 }

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "fakes/raw_http.h"
-#include "integration/subprocess.h"
+#include "fakes/subprocess.h"
 #include "volley/config/env.h"
 #include "volley/engine/engine.h"
 #include "volley/metrics/collector.h"
@@ -170,12 +170,12 @@ TEST(PrometheusScrape, RealPrometheusSeesVolleysFinalNumbers) {
   if (access(kPrometheus, X_OK) != 0) {
     GTEST_SKIP() << kPrometheus << " is not installed (Debian package `prometheus`)";
   }
-  TargetOptions target_options;
+  target::TargetOptions target_options;
   target_options.listen = "127.0.0.1:0";
   target_options.threads = 2;
   target_options.latency_min = milliseconds(1);
   target_options.latency_max = milliseconds(20);
-  auto target = TargetServer::Start(target_options);
+  auto target = target::TargetServer::Start(target_options);
   ASSERT_TRUE(target.has_value()) << target.error().message;
 
   metrics::Collector collector(MonotonicNow());

@@ -58,9 +58,8 @@ TEST(Scenario, SubstitutesExtractedValuesIntoPathQueryHeadersAndBody) {
   server.On("/items/7", [](const RecordedRequest&, FakeResponse& res) {
     res.set_content("Transaction ID: 4242", "text/plain");
   });
-  server.On("/done/4242", [](const RecordedRequest&, FakeResponse& res) {
-    res.set_content("ok", "text/plain");
-  });
+  server.On("/done/4242",
+            [](const RecordedRequest&, FakeResponse& res) { res.set_content("ok", "text/plain"); });
   server.Start();
   const char* yaml = R"yaml(version: "1.0"
 config: {baseUrl: "${BASE}", duration: 20s}
@@ -223,13 +222,15 @@ TEST(Scenario, SequentialDataGivesEachRowOnceThenStopsTheUsers) {
   server.On("/u", [](const RecordedRequest&, FakeResponse& res) { res.status = 200; });
   server.Start();
   std::string csv = "user,pass\n";
-  for (int i = 0; i < 10; ++i) csv += "u" + std::to_string(i) + ",\"p,\"\"" + std::to_string(i) + "\"\n";
+  for (int i = 0; i < 10; ++i)
+    csv += "u" + std::to_string(i) + ",\"p,\"\"" + std::to_string(i) + "\"\n";
   const std::string path = WriteFile("seq.csv", csv);
   const std::string yaml = R"yaml(version: "1.0"
 config: {baseUrl: "${BASE}", duration: 30s}
 scenarios:
   - name: D
-    dataFile: {path: ")yaml" + path + R"yaml(", strategy: sequential}
+    dataFile: {path: ")yaml" +
+                           path + R"yaml(", strategy: sequential}
     steps: [{request: {path: "/u", queryParams: {u: "${user}"}, headers: {X-P: "${pass}"}}}]
 )yaml";
   // No request budget: the run ends because every user ran out of rows.
@@ -257,10 +258,12 @@ TEST(Scenario, CycleDataWrapsAroundInOrderAndRandomStaysInTheFile) {
 config: {baseUrl: "${BASE}", duration: 30s}
 scenarios:
   - name: C
-    dataFile: {path: ")yaml" + json + R"yaml(", strategy: cycle}
+    dataFile: {path: ")yaml" +
+                           json + R"yaml(", strategy: cycle}
     steps: [{request: {path: "/c", queryParams: {id: "${id}"}}}]
   - name: R
-    dataFile: {path: ")yaml" + json + R"yaml(", format: json, strategy: random}
+    dataFile: {path: ")yaml" +
+                           json + R"yaml(", format: json, strategy: random}
     steps: [{request: {path: "/r", queryParams: {tag: "${tag}"}}}]
 )yaml";
   fakes::RunEngine(Plan(yaml, server, 400, 4), true);

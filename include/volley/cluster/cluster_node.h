@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "volley/common/clock.h"
 #include "volley/common/result.h"
 
 namespace volley::cluster {
@@ -79,6 +80,31 @@ struct ClusterStatus {
 // cluster_ready) and region, address, voters, standbys (with last contact in ms).
 std::string ClusterHealthJson(const ClusterStatus& status);
 
+// What the layers above (Cluster II's RunAgent) plug into a node, fixed at Start so that
+// nothing Raft applies or restores while starting is missed. Each may be empty.
+struct ClusterHooks {
+  // Every applied entry of a type >= 256, in log order, on the Raft thread (must not
+  // block), on every node. A restarted node sees the entries after its last snapshot again.
+  std::function<void(uint16_t type, std::string_view payload, uint64_t index)> apply;
+  // The user state to put into a Raft snapshot (Raft thread), and the state a snapshot
+  // carried, handed back when a node restores one (Raft thread; at start-up, or when it
+  // catches up from the leader's snapshot): afterwards only later entries are applied.
+  std::function<std::string()> snapshot;
+  std::function<void(std::string_view state)> restore;
+  // On the coordinator: a plan submitted here or forwarded by a follower (a gRPC thread or
+  // the caller's; it may block for a commit). Returns the run id, or kInvalidArgument with
+  // the validator's positioned problems.
+  using SubmitFn =
+      std::function<Result<std::string>(const std::string& yaml, const std::string& name)>;
+  SubmitFn submit;
+};
+
+// One exchange with the leader's wall clock (clock_offset.h's ClockSample, in Unix and
+// local steady nanoseconds).
+struct LeaderClockSample {
+  int64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+};
+
 // One cluster member. Thread-safe: every method may be called from any thread. Raft runs on
 // a thread and libuv loop of its own; gRPC on its own threads, ahead of the load's workers.
 class ClusterNode {
@@ -87,7 +113,8 @@ class ClusterNode {
   // without token or mTLS and without `insecure`), creates the data directory, binds
   // `bind_addr` and starts joining. Returns once the port listens; formation goes on in the
   // background (Status() shows it). kIo when the port cannot be bound.
-  static Result<std::unique_ptr<ClusterNode>> Start(ClusterOptions options);
+  static Result<std::unique_ptr<ClusterNode>> Start(ClusterOptions options,
+                                                    ClusterHooks hooks = {});
   virtual ~ClusterNode() = default;  // stops as Stop() does
 
   virtual ClusterStatus Status() const = 0;
@@ -113,6 +140,21 @@ class ClusterNode {
   // snapshot/restore hook here before it may rely on the log alone.
   virtual void SetApplyObserver(
       std::function<void(uint16_t type, std::string_view payload, uint64_t index)> fn) = 0;
+
+  // Cluster II, on any node: the coordinator's hooks.submit, called here when this node
+  // coordinates, else over gRPC on the leader (authenticated as a tunnel). Blocks up to
+  // `timeout`. kInvalidArgument (problems) from the validator; kIo when no leader is known
+  // or it cannot be reached; kTimeout. Any thread except the Raft thread.
+  virtual Result<std::string> SubmitPlan(const std::string& yaml, const std::string& name,
+                                         std::chrono::milliseconds timeout) = 0;
+  // Cluster II, on any node: Propose on the coordinator (locally or over gRPC), waiting for
+  // the commit. Same errors and threads as SubmitPlan.
+  virtual Result<uint64_t> ProposeOnLeader(uint16_t type, std::string payload,
+                                           std::chrono::milliseconds timeout) = 0;
+  // One exchange with the leader's wall clock (t0/t3: MonotonicNow here, t1/t2: the
+  // leader's Unix time). On the leader itself, t1 = t2 = its wall clock read between.
+  // Any thread except the Raft thread.
+  virtual Result<LeaderClockSample> SampleLeaderClock(std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace volley::cluster

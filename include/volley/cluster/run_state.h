@@ -69,7 +69,7 @@ struct RunRecord {
   SubmitRun submit;
   RunPhase phase = RunPhase::kPlanned;
   std::optional<Nanos> start_unix;
-  std::string stop_reason;  // empty unless stopped
+  std::string stop_reason;                      // empty unless stopped
   std::map<std::string, NodeOutcome> outcomes;  // by node id, participants only
 
   bool active() const { return phase != RunPhase::kEnded; }

@@ -131,8 +131,8 @@ class Router {
 };
 
 struct ServerOptions {
-  std::string name = "http";  // in messages: "ingest", "metrics", "control API"
-  Nanos idle_timeout = std::chrono::seconds(30);    // no byte of a request yet
+  std::string name = "http";                      // in messages: "ingest", "metrics", "control API"
+  Nanos idle_timeout = std::chrono::seconds(30);  // no byte of a request yet
   Nanos header_timeout = std::chrono::seconds(10);  // first byte to the end of the header
   Nanos body_timeout = std::chrono::seconds(30);    // reading a body, whole
   Nanos write_timeout = std::chrono::seconds(30);   // writing an answer (each chunk)
@@ -141,9 +141,9 @@ struct ServerOptions {
   size_t max_connections = 1024;                    // open at once (503 above)
   size_t max_connections_per_peer = 256;            // from one IP address (503 above)
   int io_threads = 1;
-  int worker_threads = 2;    // ordinary handlers
-  int blocking_threads = 2;  // RouteOptions::blocking handlers and streams
-  bool keep_alive = true;    // false: every answer closes its connection
+  int worker_threads = 2;                          // ordinary handlers
+  int blocking_threads = 2;                        // RouteOptions::blocking handlers and streams
+  bool keep_alive = true;                          // false: every answer closes its connection
   Nanos shutdown_grace = std::chrono::seconds(5);  // Stop(): in-flight requests' deadline
 };
 

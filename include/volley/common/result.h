@@ -5,6 +5,7 @@
 #include <string>
 #include <tl/expected.hpp>
 #include <utility>
+#include <vector>
 
 namespace volley {
 
@@ -18,11 +19,18 @@ enum class ErrorCode {
   kInternal,
 };
 
-// What went wrong, in words that name the thing and the fix.
+// What went wrong, in words that name the thing and the fix. An error made of several
+// problems (a plan's, the flags') lists them in `problems`, one positioned line each
+// ("plan.yaml:9:3: load.min: must be <= load.max"), and joins them with '\n' in `message`;
+// see Problems (problems.h). `Error{code, message}` stays valid: `problems` defaults to empty.
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  std::vector<std::string> problems = {};
 };
+
+// The lines of `error`: its problems, or the lines of its message when it lists none.
+std::vector<std::string> ProblemLines(const Error& error);
 
 template <typename T>
 using Result = tl::expected<T, Error>;

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "volley/common/problems.h"
 #include "volley/common/result.h"
 #include "volley/config/test_plan.h"
 
@@ -26,7 +27,7 @@ Result<TestPlan> ParsePlanYaml(std::string_view text, const std::string& file);
 struct PlanRead {
   TestPlan plan;
   bool structured = false;  // the text was YAML with a mapping at the top
-  std::string problems;     // one per line; empty when the plan is valid
+  Problems problems;        // each positioned; empty when the plan is valid
 };
 PlanRead ReadPlanYaml(std::string_view text, const std::string& file);
 

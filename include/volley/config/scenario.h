@@ -82,9 +82,9 @@ struct DataFile {
 struct Scenario {
   std::string name;
   std::string origin;  // as Step::origin: "plan.yaml:8:5: scenarios[0]"
-  double weight = 1;  // relative; > 0
+  double weight = 1;   // relative; > 0
   std::optional<DataFile> data;
-  Nanos timeout{0};  // per request; 0 = the plan's request timeout
+  Nanos timeout{0};     // per request; 0 = the plan's request timeout
   int retry_count = 0;  // extra attempts of a step that failed (network, timeout, 5xx)
   Nanos retry_delay{0};
   std::vector<Step> steps;
@@ -103,9 +103,9 @@ struct Threshold {
 // `outputs:` entry, or `--out type[=url]`. Options are kept as strings; the output
 // module that owns `type` validates them.
 struct OutputSpec {
-  std::string type;  // "cloud", "otlp", ...
+  std::string type;    // "cloud", "otlp", ...
   std::string origin;  // "plan.yaml:50:5: outputs[0]", or "--out"
-  std::string url;   // may be empty: the output's default
+  std::string url;     // may be empty: the output's default
   std::vector<KeyValue> options;
 };
 

@@ -3,27 +3,21 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "volley/common/clock.h"
+#include "volley/common/url.h"
 #include "volley/config/scenario.h"
 
 namespace volley::config {
 
 using Header = std::pair<std::string, std::string>;
 
-// A parsed http(s) URL.
-struct Url {
-  std::string scheme = "http";  // "http" or "https"
-  std::string host;             // name or IP literal (IPv6 without brackets)
-  uint16_t port = 80;
-  std::string path = "/";  // path and query, always starting with '/'
-  bool tls() const { return scheme == "https"; }
-  // "host" or "host:port" as the Host header wants it (port omitted when default).
-  std::string HostHeader() const;
-};
+// A parsed http(s) URL (common/url.h).
+using Url = ::volley::Url;
 
 enum class LoadModelKind { kConcurrent, kRps, kRamp, kDailyTraffic, kStages };
 
@@ -115,6 +109,10 @@ struct TestPlan {
   std::vector<OutputSpec> outputs;
   // Set by SharePlan on a node of a cluster; the whole plan otherwise.
   Segment segment;
+  // Where each plan-wide value was set, by its plan key: "load.min" → "plan.yaml:9:3"
+  // (the YAML reader) or "MIN_RPS" (ApplyEnv, which wins over the file). Validate prefixes
+  // its problems with it; a key without an origin kept its default.
+  std::map<std::string, std::string> origins;
 };
 
 }  // namespace volley::config

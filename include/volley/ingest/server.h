@@ -42,10 +42,10 @@ http::ServerOptions DefaultHttpOptions();
 
 struct IngestOptions {
   std::string listen = "127.0.0.1:8480";  // host:port; port 0 picks a free one
-  std::string token;                       // empty: no authentication
-  size_t max_body = size_t{4} << 20;       // bytes on the wire, per request (413 above)
-  BodyLimits limits;                        // decode bounds (decompressed size etc.)
-  int threads = 4;                          // HTTP worker threads (http.worker_threads)
+  std::string token;                      // empty: no authentication
+  size_t max_body = size_t{4} << 20;      // bytes on the wire, per request (413 above)
+  BodyLimits limits;                      // decode bounds (decompressed size etc.)
+  int threads = 4;                        // HTTP worker threads (http.worker_threads)
   // Deadlines and connection limits (name, worker_threads and max_body_bytes are set from
   // the fields above).
   http::ServerOptions http = DefaultHttpOptions();

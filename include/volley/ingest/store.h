@@ -51,7 +51,7 @@ struct RunInfo {
   uint64_t requests = 0;   // accepted pushes, duplicates excluded
   uint32_t aggregation_period_s = 0;
   uint64_t series = 0;
-  uint64_t points = 0;  // stored (series, time) values
+  uint64_t points = 0;    // stored (series, time) values
   uint64_t repaired = 0;  // values repaired on the way in (k6's swapped gauge min/max)
   uint64_t refused = 0;   // series refused on the way in (the rest of their batch stored)
 };
@@ -109,7 +109,8 @@ class Store {
   Result<std::vector<SeriesTotal>> Summary(std::string_view run);
   // The stored values of the run's series (of one metric if `metric` is not empty),
   // sorted by (metric, labels), values by time. kNotFound for an unknown run.
-  Result<std::vector<wire::k6::SeriesSamples>> Series(std::string_view run, std::string_view metric);
+  Result<std::vector<wire::k6::SeriesSamples>> Series(std::string_view run,
+                                                      std::string_view metric);
 
  private:
   explicit Store(sqlite3* db);

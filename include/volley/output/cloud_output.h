@@ -51,10 +51,10 @@ class CloudOutput final : public Output {
   // ("http://host:port[/prefix]", from `--out cloud=URL` or the plan's `outputs[].url`;
   // empty: the `host` option or K6_CLOUD_HOST). `options` are the entry's key=value pairs
   // (camelCase names, see CloudEnvDocs()); `env` the process environment (K6_CLOUD_* and
-  // VOLLEY_CLOUD_*; pass EnvFromProcess()). Precedence: options > VOLLEY_CLOUD_* >
-  // K6_CLOUD_* > defaults. `ctx` gives the run id (pushRefId / K6_CLOUD_PUSH_REF_ID
-  // replace it), the metric namespace, the time mapping and the clock; its clock must
-  // outlive the output. Errors: kInvalidArgument naming the option or variable and the
+  // VOLLEY_CLOUD_*; the CLI passes ProcessEnvMap() of common/env.h). Precedence: options >
+  // VOLLEY_CLOUD_* > K6_CLOUD_* > defaults. `ctx` gives the run id (pushRefId /
+  // K6_CLOUD_PUSH_REF_ID replace it), the metric namespace, the time mapping and the clock; its
+  // clock must outlive the output. Errors: kInvalidArgument naming the option or variable and the
   // fix.
   static Result<std::unique_ptr<CloudOutput>> Create(
       const std::string& url, const std::vector<std::pair<std::string, std::string>>& options,
@@ -62,8 +62,6 @@ class CloudOutput final : public Output {
 
   // Help text for --help: every option, its environment variables and default.
   static std::string CloudEnvDocs();
-  // The K6_CLOUD_* and VOLLEY_CLOUD_* variables of this process.
-  static std::map<std::string, std::string> EnvFromProcess();
 
   // Stop(now) if Stop() was not called.
   ~CloudOutput() override;

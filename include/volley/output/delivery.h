@@ -58,8 +58,7 @@ class BackoffPolicy {
 // a sender that backs off as a whole. Not thread-safe (its owner guards it).
 class Backoff {
  public:
-  Backoff(Nanos initial, Nanos max, uint64_t seed,
-          double jitter = BackoffPolicy::kDefaultJitter);
+  Backoff(Nanos initial, Nanos max, uint64_t seed, double jitter = BackoffPolicy::kDefaultJitter);
 
   // The wait before the next attempt; counts a failed attempt.
   Nanos Next();

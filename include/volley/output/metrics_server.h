@@ -92,7 +92,6 @@ class MetricsServer {
   std::condition_variable cv_;  // signalled when scrapes_ grows or stopped_ is set
   uint64_t scrapes_ = 0;        // guarded by mu_
   bool stopped_ = false;        // guarded by mu_
-
 };
 
 }  // namespace volley::output

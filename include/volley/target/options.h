@@ -13,7 +13,7 @@
 #include "volley/common/listen_address.h"
 #include "volley/common/result.h"
 
-namespace volley {
+namespace volley::target {
 
 // One entry of the status mix: answer `code` in `weight` parts of every sum-of-weights.
 struct StatusWeight {
@@ -65,4 +65,4 @@ Result<StallSpec> ParseStall(std::string_view text);
 // size limits). Returns the first problem found, naming the field.
 Result<void> ValidateTargetOptions(const TargetOptions& options);
 
-}  // namespace volley
+}  // namespace volley::target

@@ -38,13 +38,11 @@
 #include "volley/common/result.h"
 #include "volley/target/options.h"
 
-namespace volley {
+namespace volley::target {
 
-namespace target {
 class Worker;
 struct SharedState;
 struct CounterTotals;
-}  // namespace target
 
 // Counters since the server started or since the last ResetStats().
 struct TargetStats {
@@ -119,4 +117,4 @@ class TargetServer {
   std::unique_ptr<target::CounterTotals> baseline_;  // guarded by stats_mu_
 };
 
-}  // namespace volley
+}  // namespace volley::target

@@ -1,11 +1,12 @@
 #include "cloud_config.h"
 
-#include <charconv>
 #include <cmath>
 #include <functional>
 
 #include "volley/common/duration.h"
+#include "volley/common/parse.h"
 #include "volley/common/strings.h"
+#include "volley/common/url.h"
 
 namespace volley::output::cloud {
 namespace {
@@ -80,10 +81,8 @@ Error Bad(const Raw& raw, const std::string& why, const std::string& example) {
 }
 
 Result<int64_t> ParseInt(const Raw& raw, int64_t lo, int64_t hi, const std::string& example) {
-  std::string_view s = Trim(raw.value);
-  int64_t v = 0;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || v < lo || v > hi) {
+  auto v = ParseIntInRange(Trim(raw.value), lo, hi);
+  if (!v) {
     return tl::unexpected(
         Bad(raw, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi),
             example));
@@ -101,35 +100,26 @@ Result<Nanos> ParseDur(const Raw& raw, Nanos lo, const std::string& example) {
 }
 
 Result<bool> ParseBool(const Raw& raw) {
-  const std::string v = ToLower(Trim(raw.value));
-  if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
-  if (v == "false" || v == "0" || v == "no" || v == "off") return false;
-  return tl::unexpected(Bad(raw, "must be true or false", "true"));
+  auto b = ::volley::ParseBool(Trim(raw.value));
+  if (!b) return tl::unexpected(Bad(raw, "must be true or false", "true"));
+  return b;
 }
 
-// Splits "http://host:port/path/" into "http://host:port" and "/path".
+// Splits "http://host:port/path/" into "http://host:port" and "/path" (common/url.h).
 Result<void> ParseUrl(const Raw& raw, CloudConfig* c) {
-  std::string_view u = Trim(raw.value);
-  const size_t scheme_end = u.find("://");
-  const std::string scheme =
-      scheme_end == std::string_view::npos ? "" : ToLower(u.substr(0, scheme_end));
-  if (scheme != "http" && scheme != "https") {
-    return tl::unexpected(
-        Bad(raw, "must be an http:// or https:// URL", "http://ingest.example.com:8080"));
+  const std::string_view text = Trim(raw.value);
+  auto url = ::volley::ParseUrl(text);
+  if (!url) {
+    return tl::unexpected(Bad(raw,
+                              "must be an http:// or https:// URL with a host (and no user info)",
+                              "http://ingest.example.com:8080"));
   }
-  std::string_view rest = u.substr(scheme_end + 3);
-  const size_t slash = rest.find('/');
-  const std::string_view authority = rest.substr(0, slash);
-  if (authority.empty() || authority.find_first_of("?#@ ") != std::string_view::npos) {
-    return tl::unexpected(
-        Bad(raw, "needs a host (and no user info)", "http://ingest.example.com:8080"));
-  }
-  std::string path(slash == std::string_view::npos ? "" : rest.substr(slash));
-  if (path.find_first_of("?# ") != std::string::npos) {
+  if (text.find_first_of("?#") != std::string_view::npos) {
     return tl::unexpected(Bad(raw, "must not have a query or fragment", "http://h:8080/base"));
   }
+  std::string path = url->path == "/" ? "" : url->path;
   while (!path.empty() && path.back() == '/') path.pop_back();
-  c->scheme_host_port = scheme + "://" + std::string(authority);
+  c->scheme_host_port = url->Origin();
   c->base_path = path;
   return {};
 }

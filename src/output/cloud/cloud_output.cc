@@ -21,8 +21,6 @@
 #include "volley/output/delivery.h"
 #include "volley/wire/k6_metrics.h"
 
-extern char** environ;
-
 namespace volley::output {
 
 using cloud::Outbox;
@@ -259,18 +257,6 @@ Result<std::unique_ptr<CloudOutput>> CloudOutput::Create(
 }
 
 std::string CloudOutput::CloudEnvDocs() { return cloud::CloudConfigDocs(); }
-
-std::map<std::string, std::string> CloudOutput::EnvFromProcess() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string_view kv(*e);
-    if (!kv.starts_with("K6_CLOUD_") && !kv.starts_with("VOLLEY_CLOUD_")) continue;
-    const size_t eq = kv.find('=');
-    if (eq == std::string_view::npos) continue;
-    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
-  }
-  return env;
-}
 
 void CloudOutput::SetLogger(LogFn log) {
   if (log) impl_->log = std::move(log);

@@ -7,7 +7,7 @@
 
 #include <atomic>
 
-#include "cloud_test_util.h"
+#include "fakes/cloud_test_util.h"
 #include "fakes/fake_ingest.h"
 #include "volley/output/cloud_output.h"
 

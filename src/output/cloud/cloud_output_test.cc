@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "cloud_test_util.h"
+#include "fakes/cloud_test_util.h"
 #include "fakes/fake_ingest.h"
 
 namespace volley::output {

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "volley/output/delivery.h"
+
+#include <gtest/gtest.h>
 
 namespace volley::output::delivery {
 namespace {

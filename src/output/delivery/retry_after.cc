@@ -1,9 +1,8 @@
 #include <time.h>
 
-#include <charconv>
-#include <cmath>
 #include <string>
 
+#include "volley/common/parse.h"
 #include "volley/common/strings.h"
 #include "volley/output/delivery.h"
 
@@ -14,13 +13,9 @@ std::optional<Nanos> ParseRetryAfter(std::string_view value, int64_t now_unix_se
   if (s.empty()) return std::nullopt;
   const double cap = std::chrono::duration<double>(kMaxRetryAfter).count();
   if (s.front() >= '0' && s.front() <= '9') {
-    double secs = 0;
-    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), secs);
-    if (ec == std::errc::result_out_of_range) return kMaxRetryAfter;
-    if (ec != std::errc() || ptr != s.data() + s.size() || !std::isfinite(secs) || secs < 0) {
-      return std::nullopt;
-    }
-    return Nanos(static_cast<int64_t>(std::min(secs, cap) * 1e9));
+    const Result<double> secs = ParseNumber(s);
+    if (!secs || *secs < 0) return std::nullopt;
+    return Nanos(static_cast<int64_t>(std::min(*secs, cap) * 1e9));
   }
   // IMF-fixdate only (RFC 9110 §5.6.7); the obsolete forms are not worth the code.
   const std::string text(s);

@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
-#include "integration/subprocess.h"
+#include "fakes/subprocess.h"
 #include "volley/output/otlp_output.h"
 
 namespace volley::output {

@@ -9,8 +9,8 @@
 #include <future>
 #include <set>
 
-#include "otlp_transport.h"
 #include "fakes/otlp_test_receiver.h"
+#include "otlp_transport.h"
 
 namespace volley::output {
 namespace {

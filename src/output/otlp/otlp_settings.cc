@@ -2,13 +2,15 @@
 // volley/output/otlp_output.h and OtlpEnvDocs below).
 #include <re2/re2.h>
 
-#include <charconv>
 #include <cmath>
 #include <string>
 #include <string_view>
 
 #include "otlp_transport.h"
 #include "volley/common/duration.h"
+#include "volley/common/http_lex.h"
+#include "volley/common/parse.h"
+#include "volley/common/problems.h"
 #include "volley/common/strings.h"
 #include "volley/output/otlp_output.h"
 
@@ -16,12 +18,6 @@ namespace volley::output {
 namespace {
 
 using Pairs = std::vector<std::pair<std::string, std::string>>;
-
-// Collects every problem, so the user fixes them all in one go.
-struct Problems {
-  std::vector<std::string> lines;
-  void Add(std::string line) { lines.push_back(std::move(line)); }
-};
 
 std::string EnvOr(const std::map<std::string, std::string>& env, const std::string& metrics_name,
                   const std::string& general_name, std::string* which) {
@@ -35,13 +31,6 @@ std::string EnvOr(const std::map<std::string, std::string>& env, const std::stri
   return "";
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // %XX decoding (W3C Baggage values, OTEL_RESOURCE_ATTRIBUTES). False on a bad escape.
 bool PercentDecode(std::string_view in, std::string* out) {
   out->clear();
@@ -51,8 +40,8 @@ bool PercentDecode(std::string_view in, std::string* out) {
       continue;
     }
     if (i + 2 >= in.size()) return false;
-    const int hi = HexValue(in[i + 1]);
-    const int lo = HexValue(in[i + 2]);
+    const int hi = http::HexValue(in[i + 1]);
+    const int lo = http::HexValue(in[i + 2]);
     if (hi < 0 || lo < 0) return false;
     out->push_back(static_cast<char>(hi * 16 + lo));
     i += 2;
@@ -86,12 +75,9 @@ bool ParseKeyValueList(std::string_view text, Pairs* out, std::string* why) {
 
 // A whole number of milliseconds (OTEL_*_TIMEOUT, OTEL_METRIC_EXPORT_INTERVAL).
 bool ParseMillis(std::string_view text, Nanos* out) {
-  int64_t ms = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-  if (ec != std::errc() || end != text.data() + text.size() || ms < 0 || ms > 86'400'000'000) {
-    return false;
-  }
-  *out = std::chrono::milliseconds(ms);
+  const auto ms = ParseIntInRange(text, 0, 86'400'000'000);
+  if (!ms) return false;
+  *out = std::chrono::milliseconds(*ms);
   return true;
 }
 
@@ -99,13 +85,12 @@ bool ParseBounds(std::string_view text, std::vector<double>* out) {
   out->clear();
   while (!text.empty()) {
     const size_t comma = text.find(',');
-    const std::string item(Trim(text.substr(0, comma)));
+    const std::string_view item = Trim(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    char* end = nullptr;
-    const double v = std::strtod(item.c_str(), &end);
-    if (item.empty() || *end != '\0' || !std::isfinite(v)) return false;
-    if (!out->empty() && v <= out->back()) return false;
-    out->push_back(v);
+    const auto v = ParseNumber(item);
+    if (!v) return false;
+    if (!out->empty() && *v <= out->back()) return false;
+    out->push_back(*v);
   }
   return !out->empty();
 }
@@ -256,11 +241,7 @@ Result<OtlpSettings> ParseOtlpSettings(const std::string& url, const Pairs& opti
   if (s.timeout.count() == 0) s.timeout = std::chrono::hours(1);  // "0: no limit"; Stop cuts it
   if (s.backoff_max < s.backoff_initial) s.backoff_max = s.backoff_initial;
   if (auto parts = SplitOtlpUrl(s.endpoint); !parts) p.Add(parts.error().message);
-  if (!p.lines.empty()) {
-    std::string msg;
-    for (const auto& line : p.lines) msg += (msg.empty() ? "" : "\n") + line;
-    return MakeError(ErrorCode::kInvalidArgument, msg);
-  }
+  if (!p.empty()) return tl::unexpected(p.ToError());
   return s;
 }
 

@@ -19,8 +19,8 @@ namespace volley::wire::k6 {
 namespace {
 
 namespace pb = ::metrics;
-using google::protobuf::io::CodedInputStream;
 using google::protobuf::internal::WireFormatLite;
+using google::protobuf::io::CodedInputStream;
 using metrics::Counter;
 using metrics::Gauge;
 using metrics::Histogram;
@@ -90,7 +90,8 @@ bool AppendValue(const BucketValue& bv, pb::TimeSeries* ts) {
           out->set_count(static_cast<uint32_t>(v.count()));
           out->set_min_value(v.count() == 0 ? DBL_MAX : v.min());
           out->set_max_value(v.count() == 0 ? -DBL_MAX : v.max());
-          if (v.extra_low() > 0) out->set_extra_low_values_counter(static_cast<uint32_t>(v.extra_low()));
+          if (v.extra_low() > 0)
+            out->set_extra_low_values_counter(static_cast<uint32_t>(v.extra_low()));
           if (v.extra_high() > 0) {
             out->set_extra_high_values_counter(static_cast<uint32_t>(v.extra_high()));
           }
@@ -150,8 +151,8 @@ std::string Num(double v) {
 
 Result<int64_t> TimeOf(const Where& where, bool has_time, const google::protobuf::Timestamp& t) {
   if (!has_time) return Bad(where, "time is missing");
-  if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds ||
-      t.nanos() < 0 || t.nanos() >= 1'000'000'000) {
+  if (t.seconds() < kMinTimestampSeconds || t.seconds() > kMaxTimestampSeconds || t.nanos() < 0 ||
+      t.nanos() >= 1'000'000'000) {
     return Bad(where, "time is not a valid Timestamp (seconds " + std::to_string(t.seconds()) +
                           ", nanos " + std::to_string(t.nanos()) + ")");
   }
@@ -226,8 +227,8 @@ struct Decoder {
                         std::to_string(total) + " samples)");
     }
     if (v.count() > 0 && v.min_value() > v.max_value()) {
-      return Bad(w, "trend min_value " + Num(v.min_value()) + " is above max_value " +
-                        Num(v.max_value()));
+      return Bad(
+          w, "trend min_value " + Num(v.min_value()) + " is above max_value " + Num(v.max_value()));
     }
     if (!buckets->empty()) {
       dense_buckets += buckets->back().first + size_t{1};
@@ -239,8 +240,8 @@ struct Decoder {
     }
     Histogram h(res);
     if (!Histogram::FromParts(res, *buckets, v.extra_low_values_counter(),
-                              v.extra_high_values_counter(), v.min_value(), v.max_value(),
-                              v.sum(), &h)) {
+                              v.extra_high_values_counter(), v.min_value(), v.max_value(), v.sum(),
+                              &h)) {
       return Bad(w, "trend histogram cannot be rebuilt");
     }
     return h;
@@ -280,8 +281,8 @@ struct Decoder {
                                       C::kTrendHdrSamples};
     static constexpr const char* kNames[] = {"none", "", "counter", "gauge", "rate", "trend"};
     if (ts.samples_case() != kExpected[static_cast<int>(type)]) {
-      return Bad(w, std::string("carries ") + kNames[ts.samples_case()] + " samples, but the metric is a " +
-                        metrics::MetricTypeName(type));
+      return Bad(w, std::string("carries ") + kNames[ts.samples_case()] +
+                        " samples, but the metric is a " + metrics::MetricTypeName(type));
     }
     switch (type) {
       case MetricType::kCounter:
@@ -349,9 +350,9 @@ Result<MetricSetData> DecodeMetricSet(std::string_view bytes, const DecodeLimits
     size_t count = 0;
     if (!wire::CountMessages(pb::MetricSet::descriptor(), &in, limits.max_messages, &count)) {
       if (count > limits.max_messages) {
-        return MakeError(ErrorCode::kProtocol,
-                         "protobuf: more than " + std::to_string(limits.max_messages) +
-                             " messages in the body (limit max_messages)");
+        return MakeError(ErrorCode::kProtocol, "protobuf: more than " +
+                                                   std::to_string(limits.max_messages) +
+                                                   " messages in the body (limit max_messages)");
       }
       return MakeError(ErrorCode::kProtocol,
                        "protobuf: the body is not a valid metrics.MetricSet (broken wire format)");

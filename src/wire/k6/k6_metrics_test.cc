@@ -1,3 +1,5 @@
+#include "volley/wire/k6_metrics.h"
+
 #include <gtest/gtest.h>
 
 #include <cfloat>
@@ -5,7 +7,6 @@
 #include <random>
 
 #include "metrics.pb.h"
-#include "volley/wire/k6_metrics.h"
 
 namespace volley::wire::k6 {
 namespace {
@@ -26,20 +27,28 @@ MetricSetData Sample() {
   MetricSetData d;
   d.test_run_id = "run-1";
   d.aggregation_period_seconds = 3;
-  d.series.push_back({"requests_total", MetricType::kCounter, {{"status_code", "200"}},
+  d.series.push_back({"requests_total",
+                      MetricType::kCounter,
+                      {{"status_code", "200"}},
                       {{1700000000, Counter{42}}, {1700000003, Counter{7.5}}}});
   Gauge g;
   g.Set(4);
   g.Set(1);
   g.Set(10);
-  d.series.push_back({"concurrent_requests", MetricType::kGauge, {},
+  d.series.push_back({"concurrent_requests",
+                      MetricType::kGauge,
+                      {},
                       {{1700000000, g}, {1700000003, Gauge{.last = 10}}}});
   d.series.push_back({"checks", MetricType::kRate, {{"check", "ok"}}, {{1700000000, Rate{3, 10}}}});
-  d.series.push_back({"request_duration_seconds", MetricType::kTrend, {{"a", "1"}, {"b", "2"}},
-                      {{1700000000, Trend({0.001, 0.002, 0.5, -1, 3e40})},
-                       {1700000003, Histogram(1e-6)}}});
+  d.series.push_back(
+      {"request_duration_seconds",
+       MetricType::kTrend,
+       {{"a", "1"}, {"b", "2"}},
+       {{1700000000, Trend({0.001, 0.002, 0.5, -1, 3e40})}, {1700000003, Histogram(1e-6)}}});
   // A second series of a metric name already seen shares its Metric message.
-  d.series.push_back({"requests_total", MetricType::kCounter, {{"status_code", "503"}},
+  d.series.push_back({"requests_total",
+                      MetricType::kCounter,
+                      {{"status_code", "503"}},
                       {{1700000000, Counter{1}}}});
   return d;
 }
@@ -89,7 +98,8 @@ void ExpectSameDistribution(const Histogram& a, const Histogram& b) {
   EXPECT_EQ(a.min(), b.min());
   EXPECT_EQ(a.max(), b.max());
   EXPECT_DOUBLE_EQ(a.sum(), b.sum());
-  for (uint32_t i = 0; i <= Histogram::kMaxIndex; ++i) ASSERT_EQ(a.BucketCount(i), b.BucketCount(i));
+  for (uint32_t i = 0; i <= Histogram::kMaxIndex; ++i)
+    ASSERT_EQ(a.BucketCount(i), b.BucketCount(i));
   for (double q : {50.0, 90.0, 95.0, 99.0, 99.9}) EXPECT_EQ(a.Percentile(q), b.Percentile(q));
 }
 
@@ -105,7 +115,8 @@ TEST(K6MetricsTest, RandomHistogramsMergeEqualAfterRoundTrip) {
     merged_local.Merge(h);
     d.series[0].values.push_back({1700000000 + 3 * b, std::move(h)});
   }
-  auto back = DecodeMetricSet(SnappyUncompress(SnappyCompress(EncodeMetricSet(d)), 1 << 24).value());
+  auto back =
+      DecodeMetricSet(SnappyUncompress(SnappyCompress(EncodeMetricSet(d)), 1 << 24).value());
   ASSERT_TRUE(back) << back.error().message;
   for (const auto& v : back->series[0].values) {
     ASSERT_TRUE(merged_remote.Merge(std::get<Histogram>(v.value)));
@@ -145,15 +156,17 @@ TEST(K6MetricsTest, RejectsInvalidMessagesNamingTheField) {
 
   ::metrics::MetricSet s = ok;
   s.mutable_metrics(0)->set_type(::metrics::METRIC_TYPE_UNSPECIFIED);
-  EXPECT_EQ(DecodeError(s),
-            "metrics[0] \"lat\": type 0 is not a metric type (1 counter, 2 gauge, 3 rate, 4 trend)");
+  EXPECT_EQ(
+      DecodeError(s),
+      "metrics[0] \"lat\": type 0 is not a metric type (1 counter, 2 gauge, 3 rate, 4 trend)");
   s.mutable_metrics(0)->set_type(static_cast<::metrics::MetricType>(9));
   EXPECT_NE(DecodeError(s).find("type 9 is not a metric type"), std::string::npos);
 
   s = ok;
   s.mutable_metrics(0)->set_type(::metrics::METRIC_TYPE_COUNTER);
-  EXPECT_EQ(DecodeError(s),
-            "metrics[0] \"lat\" time_series[0]: carries trend samples, but the metric is a counter");
+  EXPECT_EQ(
+      DecodeError(s),
+      "metrics[0] \"lat\" time_series[0]: carries trend samples, but the metric is a counter");
   s = ok;
   s.mutable_metrics(0)->add_time_series();
   EXPECT_EQ(DecodeError(s),
@@ -161,7 +174,9 @@ TEST(K6MetricsTest, RejectsInvalidMessagesNamingTheField) {
 
   auto with = [&](auto change) {
     ::metrics::MetricSet m = ok;
-    change(m.mutable_metrics(0)->mutable_time_series(0)->mutable_trend_hdr_samples()->mutable_values(0));
+    change(
+        m.mutable_metrics(0)->mutable_time_series(0)->mutable_trend_hdr_samples()->mutable_values(
+            0));
     return DecodeError(m);
   };
   const std::string at = "metrics[0] \"lat\" time_series[0] values[0]: ";
@@ -221,7 +236,8 @@ TEST(K6MetricsTest, RejectsInvalidMessagesNamingTheField) {
   gv->set_count(2);
   gv->set_min(3);
   gv->set_max(1);
-  EXPECT_EQ(DecodeError(g), "metrics[0] \"vus\" time_series[0] values[0]: gauge min 3 is above max 1");
+  EXPECT_EQ(DecodeError(g),
+            "metrics[0] \"vus\" time_series[0] values[0]: gauge min 3 is above max 1");
 }
 
 TEST(K6MetricsTest, RejectsGarbageAndEnforcesLimits) {

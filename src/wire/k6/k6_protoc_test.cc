@@ -43,10 +43,12 @@ TEST(K6ProtocTest, ProtocDecodesWhatWeEncode) {
   d.aggregation_period_seconds = 3;
   metrics::Histogram h(1.0);
   for (double v : {7.0, 8.0, 9.0, 11.0, 12.0, 11.5, 10.5}) h.Record(v);
-  d.series.push_back({"http_req_duration", metrics::MetricType::kTrend,
-                      {{"method", "GET"}}, {{1700000001, h}}});
-  d.series.push_back({"http_reqs", metrics::MetricType::kCounter, {}, {{1700000001, metrics::Counter{17}}}});
-  d.series.push_back({"checks", metrics::MetricType::kRate, {}, {{1700000001, metrics::Rate{2, 5}}}});
+  d.series.push_back(
+      {"http_req_duration", metrics::MetricType::kTrend, {{"method", "GET"}}, {{1700000001, h}}});
+  d.series.push_back(
+      {"http_reqs", metrics::MetricType::kCounter, {}, {{1700000001, metrics::Counter{17}}}});
+  d.series.push_back(
+      {"checks", metrics::MetricType::kRate, {}, {{1700000001, metrics::Rate{2, 5}}}});
   metrics::Gauge g;
   g.Set(3);
   g.Set(9);
@@ -57,16 +59,33 @@ TEST(K6ProtocTest, ProtocDecodesWhatWeEncode) {
   ASSERT_TRUE(raw);
   const std::string text = ProtocDecode(*raw);
   ASSERT_FALSE(text.empty()) << "protoc failed to decode the message";
-  for (const char* expected : {
-           "test_run_id: \"run-42\"", "aggregation_period: 3", "name: \"http_req_duration\"",
-           "type: METRIC_TYPE_TREND", "name: \"method\"", "value: \"GET\"",
-           "seconds: 1700000001", "counters: 1", "counters: 2",
-           "spans {\n          offset: 7\n          length: 3\n        }",
-           "spans {\n          offset: 1\n          length: 2\n        }", "sum: 69",
-           "count: 7", "min_value: 7", "max_value: 12", "min_resolution: 1",
-           "type: METRIC_TYPE_COUNTER", "value: 17", "type: METRIC_TYPE_RATE",
-           "nonzero_count: 2", "total_count: 5", "type: METRIC_TYPE_GAUGE", "last: 9",
-           "count: 2", "min: 3", "max: 9", "avg: 6"}) {
+  for (const char* expected : {"test_run_id: \"run-42\"",
+                               "aggregation_period: 3",
+                               "name: \"http_req_duration\"",
+                               "type: METRIC_TYPE_TREND",
+                               "name: \"method\"",
+                               "value: \"GET\"",
+                               "seconds: 1700000001",
+                               "counters: 1",
+                               "counters: 2",
+                               "spans {\n          offset: 7\n          length: 3\n        }",
+                               "spans {\n          offset: 1\n          length: 2\n        }",
+                               "sum: 69",
+                               "count: 7",
+                               "min_value: 7",
+                               "max_value: 12",
+                               "min_resolution: 1",
+                               "type: METRIC_TYPE_COUNTER",
+                               "value: 17",
+                               "type: METRIC_TYPE_RATE",
+                               "nonzero_count: 2",
+                               "total_count: 5",
+                               "type: METRIC_TYPE_GAUGE",
+                               "last: 9",
+                               "count: 2",
+                               "min: 3",
+                               "max: 9",
+                               "avg: 6"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << "missing: " << expected << "\n" << text;
   }
 }

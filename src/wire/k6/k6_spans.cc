@@ -19,8 +19,8 @@ BucketSpans EncodeSpans(const Histogram& histogram) {
   histogram.ForEachBucket([&](uint32_t index, uint64_t count) {
     // The wire's counters are uint32; callers skip histograms with more samples than that
     // (EncodeMetricSet does), so the clamp only guards direct callers.
-    out.counters.push_back(static_cast<uint32_t>(
-        std::min<uint64_t>(count, std::numeric_limits<uint32_t>::max())));
+    out.counters.push_back(
+        static_cast<uint32_t>(std::min<uint64_t>(count, std::numeric_limits<uint32_t>::max())));
     if (first) {
       out.spans.emplace_back(index, 1);
       first = false;
@@ -44,10 +44,10 @@ Result<std::vector<std::pair<uint32_t, uint64_t>>> DecodeSpans(const BucketSpans
     total_length += length;  // at most 2^32 spans of 2^32: no overflow in 64 bits
   }
   if (total_length != spans.counters.size()) {
-    return MakeError(ErrorCode::kProtocol,
-                     "spans: the spans cover " + std::to_string(total_length) +
-                         " buckets but there are " + std::to_string(spans.counters.size()) +
-                         " counters");
+    return MakeError(ErrorCode::kProtocol, "spans: the spans cover " +
+                                               std::to_string(total_length) +
+                                               " buckets but there are " +
+                                               std::to_string(spans.counters.size()) + " counters");
   }
   out.reserve(spans.counters.size());
   size_t c = 0;
@@ -56,10 +56,10 @@ Result<std::vector<std::pair<uint32_t, uint64_t>>> DecodeSpans(const BucketSpans
     const auto [offset, length] = spans.spans[s];
     uint64_t index = next + offset;  // the first span's offset is absolute (next == 0)
     if (index + length - 1 > Histogram::kMaxIndex) {
-      return MakeError(ErrorCode::kProtocol,
-                       "spans[" + std::to_string(s) + "]: bucket index " +
-                           std::to_string(index + length - 1) + " is beyond the largest (" +
-                           std::to_string(Histogram::kMaxIndex) + ")");
+      return MakeError(ErrorCode::kProtocol, "spans[" + std::to_string(s) + "]: bucket index " +
+                                                 std::to_string(index + length - 1) +
+                                                 " is beyond the largest (" +
+                                                 std::to_string(Histogram::kMaxIndex) + ")");
     }
     for (uint32_t k = 0; k < length; ++k, ++index) {
       const uint32_t count = spans.counters[c++];
@@ -89,9 +89,9 @@ Result<std::string> SnappyUncompress(std::string_view compressed, size_t max_unc
                      "snappy: the body is not snappy block data (bad length header)");
   }
   if (length > max_uncompressed) {
-    return MakeError(ErrorCode::kProtocol, "snappy: the body would uncompress to " +
-                                               std::to_string(length) + " bytes, over the limit of " +
-                                               std::to_string(max_uncompressed));
+    return MakeError(ErrorCode::kProtocol,
+                     "snappy: the body would uncompress to " + std::to_string(length) +
+                         " bytes, over the limit of " + std::to_string(max_uncompressed));
   }
   std::string out(length, '\0');
   if (!snappy::RawUncompress(compressed.data(), compressed.size(), out.data())) {

@@ -69,15 +69,16 @@ TEST(K6SpansTest, RejectsBadSpans) {
     return r ? std::string("ok") : r.error().message;
   };
   // More counters than the spans cover, and fewer.
-  EXPECT_EQ(err({{1, 2, 3}, {{5, 2}}}), "spans: the spans cover 2 buckets but there are 3 counters");
+  EXPECT_EQ(err({{1, 2, 3}, {{5, 2}}}),
+            "spans: the spans cover 2 buckets but there are 3 counters");
   EXPECT_EQ(err({{1}, {{5, 2}}}), "spans: the spans cover 2 buckets but there are 1 counters");
   EXPECT_EQ(err({{1}, {{5, 0}, {0, 1}}}), "spans: a span has length 0");
   // Past the largest index (7423): absolute, and reached through offsets.
-  EXPECT_EQ(err({{1}, {{7424, 1}}}),
-            "spans[0]: bucket index 7424 is beyond the largest (7423)");
+  EXPECT_EQ(err({{1}, {{7424, 1}}}), "spans[0]: bucket index 7424 is beyond the largest (7423)");
   EXPECT_EQ(err({{1, 1}, {{7423, 1}, {0, 1}}}),
             "spans[1]: bucket index 7424 is beyond the largest (7423)");
-  EXPECT_EQ(err({{1, 1}, {{0, 1}, {UINT32_MAX, 1}}}).substr(0, 32), "spans[1]: bucket index 429496729");
+  EXPECT_EQ(err({{1, 1}, {{0, 1}, {UINT32_MAX, 1}}}).substr(0, 32),
+            "spans[1]: bucket index 429496729");
   EXPECT_EQ(err({{1}, {{7423, 1}}}), "ok");
 }
 

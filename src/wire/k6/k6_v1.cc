@@ -8,8 +8,8 @@
 namespace volley::wire::k6 {
 namespace {
 
-using nlohmann::json;
 using metrics::MetricType;
+using nlohmann::json;
 
 json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
@@ -38,8 +38,8 @@ json ToJson(const V1Points& p) {
 }
 
 json ToJson(const V1AggregatedPoints& p) {
-  json data = Data(p.time_us, p.type == MetricType::kRate ? "aggregated_rate" : "aggregated_trend",
-                   p.tags);
+  json data =
+      Data(p.time_us, p.type == MetricType::kRate ? "aggregated_rate" : "aggregated_trend", p.tags);
   data["count"] = p.count;
   json values = json::object();
   for (const auto& [name, a] : p.values) {
@@ -107,7 +107,8 @@ Result<metrics::Labels> ReadTags(const Ctx& c, const json& data) {
 Result<MetricType> PointType(const Ctx& c, const json& v) {
   if (v.is_string()) {
     const auto& s = v.get_ref<const std::string&>();
-    for (auto t : {MetricType::kCounter, MetricType::kGauge, MetricType::kRate, MetricType::kTrend}) {
+    for (auto t :
+         {MetricType::kCounter, MetricType::kGauge, MetricType::kRate, MetricType::kTrend}) {
       if (s == metrics::MetricTypeName(t)) return t;
     }
   }
@@ -179,8 +180,10 @@ Result<V1Sample> ReadSample(const Ctx& c, const json& s) {
     } else if (t == "aggregated_rate") {
       type = MetricType::kRate;
     } else {
-      return c.Bad("data.type of AggregatedPoints must be \"aggregated_trend\" or "
-                   "\"aggregated_rate\", got " + t.dump().substr(0, 100));
+      return c.Bad(
+          "data.type of AggregatedPoints must be \"aggregated_trend\" or "
+          "\"aggregated_rate\", got " +
+          t.dump().substr(0, 100));
     }
     auto count = Field(c, d, "count", "data.");
     if (!count) return tl::unexpected(count.error());

@@ -1,4 +1,7 @@
-// Checks of a whole plan before a test starts (cli internal).
+// Checks of a whole plan before a test starts, and the creation of its push outputs:
+// shared by `volley validate`, `volley run`, the node's POST /config and the cluster's
+// leader, so all refuse a bad plan with the same positioned messages. Module `plan`:
+// depends on output, engine, config, metrics and common; used by cli and cluster.
 #pragma once
 
 #include <memory>
@@ -9,7 +12,7 @@
 #include "volley/metrics/threshold.h"
 #include "volley/output/output.h"
 
-namespace volley::cli {
+namespace volley::plan {
 
 // Every problem of `plan` that can be known without the network, one per line, as
 // "file:line:column: path: message" where the plan gives a position: the plan as a whole
@@ -22,10 +25,10 @@ Result<void> CheckPlan(const config::TestPlan& plan, bool whole_plan = true);
 // The plan's thresholds, compiled; errors prefixed with each threshold's origin.
 Result<std::vector<metrics::CompiledThreshold>> CompileThresholds(const config::TestPlan& plan);
 
-// outputs.cc: the outputs of `plan` (`outputs:` entries and --out), created but not
+// The outputs of `plan` (`outputs:` entries and --out), created but not
 // started. CheckOutputs creates them with a throw-away context to check their options.
 Result<void> CheckOutputs(const config::TestPlan& plan);
 Result<std::vector<std::unique_ptr<output::Output>>> CreateOutputs(
     const config::TestPlan& plan, const output::OutputContext& context);
 
-}  // namespace volley::cli
+}  // namespace volley::plan

@@ -1,25 +1,14 @@
 // The push outputs of a run: `outputs:` in the plan and --out on the command line.
-#include "volley/output/cloud_output.h"
-#include "volley/output/otlp_output.h"
-#include "plan_check.h"
-
 #include <cstdio>
 
-extern char** environ;
+#include "volley/common/env.h"
+#include "volley/common/problems.h"
+#include "volley/output/cloud_output.h"
+#include "volley/output/otlp_output.h"
+#include "volley/plan/plan_check.h"
 
-namespace volley::cli {
+namespace volley::plan {
 namespace {
-
-// The process environment as a map (outputs read K6_CLOUD_*, VOLLEY_CLOUD_*, OTEL_*).
-std::map<std::string, std::string> EnvironMap() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e && *e; ++e) {
-    const std::string entry(*e);
-    const size_t eq = entry.find('=');
-    if (eq != std::string::npos) env.emplace(entry.substr(0, eq), entry.substr(eq + 1));
-  }
-  return env;
-}
 
 Result<std::unique_ptr<output::Output>> CreateOne(const config::OutputSpec& spec,
                                                   const std::map<std::string, std::string>& env,
@@ -45,18 +34,18 @@ Result<std::unique_ptr<output::Output>> CreateOne(const config::OutputSpec& spec
 
 Result<std::vector<std::unique_ptr<output::Output>>> CreateOutputs(
     const config::TestPlan& plan, const output::OutputContext& context) {
-  const auto env = EnvironMap();
+  const auto env = ProcessEnvMap();  // outputs read K6_CLOUD_*, VOLLEY_CLOUD_*, OTEL_*
   std::vector<std::unique_ptr<output::Output>> outputs;
-  std::string problems;
+  Problems problems;
   for (const config::OutputSpec& spec : plan.outputs) {
     auto o = CreateOne(spec, env, context);
     if (o) {
       outputs.push_back(std::move(*o));
     } else {
-      problems += (problems.empty() ? "" : "\n") + spec.origin + ": " + o.error().message;
+      problems.AddAll(o.error(), spec.origin + ": ");
     }
   }
-  if (!problems.empty()) return MakeError(ErrorCode::kInvalidArgument, problems);
+  if (!problems.empty()) return tl::unexpected(problems.ToError());
   return outputs;
 }
 
@@ -68,4 +57,4 @@ Result<void> CheckOutputs(const config::TestPlan& plan) {
   return {};
 }
 
-}  // namespace volley::cli
+}  // namespace volley::plan
