@@ -91,6 +91,7 @@ namespace delivery {
 struct Batch;
 struct Outcome;
 class Sender;
+class Ticker;
 }  // namespace delivery
 
 // Thread ownership: Create, Start, Stop, stats, ReportLines and the destructor are called
@@ -143,7 +144,6 @@ class OtlpOutput final : public Output {
  private:
   OtlpOutput(OtlpSettings settings, const OutputContext& ctx,
              std::unique_ptr<OtlpTransport> transport);
-  void CollectLoop(Nanos first);
   // One export batch of the collector's cumulative snapshot at `now` (nullopt if it could
   // not be made: a gzip failure, logged).
   std::optional<delivery::Batch> Collect(Nanos now);
@@ -155,6 +155,7 @@ class OtlpOutput final : public Output {
   const OtlpSettings settings_;
   const OutputContext ctx_;
   std::unique_ptr<delivery::Sender> exporter_;  // the delivery path's sender
+  std::unique_ptr<delivery::Ticker> ticker_;    // the collection thread
   struct Filter;
   std::unique_ptr<Filter> filter_;
 
@@ -162,12 +163,9 @@ class OtlpOutput final : public Output {
   std::mutex log_mu_;                                 // serialises log_sink_ calls
 
   const metrics::Collector* collector_ = nullptr;  // set by Start
-  std::thread collect_thread_;
   std::mutex mu_;
-  std::condition_variable cv_;
-  bool started_ = false;   // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
-  bool stopped_ = false;   // guarded by mu_
+  bool started_ = false;  // guarded by mu_
+  bool stopped_ = false;  // guarded by mu_
   // Confined to the collecting thread (the collection thread, then Stop's after joining
   // it): the last batch timestamp, so timestamps strictly increase.
   uint64_t last_time_unix_ = 0;

@@ -10,6 +10,7 @@
 #include "retry_policy.h"
 #include "volley/output/delivery.h"
 #include "volley/output/delivery_sender.h"
+#include "volley/output/delivery_ticker.h"
 #include "volley/output/prometheus.h"
 #include "volley/wire/otlp_metrics.h"
 
@@ -79,10 +80,14 @@ OtlpOutput::OtlpOutput(OtlpSettings settings, const OutputContext& ctx,
       std::move(o), ctx_, std::move(transport),
       [this](const OtlpHttpReply& reply) { return Classify(reply); },
       [this](const std::string& line) { Log(line); });
+  ticker_ = std::make_unique<delivery::Ticker>(*ctx_.clock, settings_.interval, [this](Nanos now) {
+    if (auto batch = Collect(now)) exporter_->Enqueue(std::move(*batch));
+  });
 }
 
 OtlpOutput::~OtlpOutput() {
   Stop(ctx_.clock->Now());
+  ticker_.reset();    // joined before the exporter goes
   exporter_.reset();  // joins the exporter thread if Start failed half-way
 }
 
@@ -101,32 +106,9 @@ Result<void> OtlpOutput::Start(const metrics::Collector& collector) {
   if (started_) return {};
   collector_ = &collector;
   if (auto r = exporter_->Start(); !r) return r;
-  // The first collection is due one interval after now, read here rather than on the new
-  // thread, so a test that advances a FakeClock right after Start cannot skip it.
-  const Nanos first = ctx_.clock->Now() + settings_.interval;
-  try {
-    collect_thread_ = std::thread([this, first] { CollectLoop(first); });
-  } catch (const std::system_error& e) {
-    return MakeError(ErrorCode::kInternal,
-                     std::string("otlp: cannot start the collection thread: ") + e.what());
-  }
+  if (auto r = ticker_->Start("otlp"); !r) return r;
   started_ = true;
   return {};
-}
-
-void OtlpOutput::CollectLoop(Nanos first) {
-  const Clock& clock = *ctx_.clock;
-  std::unique_lock<std::mutex> lock(mu_);
-  Nanos next = first;
-  while (!stopping_) {
-    if (delivery::WaitUntil(cv_, lock, clock, next, [&] { return stopping_; })) break;
-    lock.unlock();
-    const Nanos now = clock.Now();
-    if (auto batch = Collect(now)) exporter_->Enqueue(std::move(*batch));
-    lock.lock();
-    next += settings_.interval;
-    if (next <= now) next = now + settings_.interval;  // fell behind: skip, never burst
-  }
 }
 
 void OtlpOutput::Stop(Nanos deadline) {
@@ -134,10 +116,8 @@ void OtlpOutput::Stop(Nanos deadline) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!started_ || stopped_) return;
     stopped_ = true;
-    stopping_ = true;
-    cv_.notify_all();
   }
-  collect_thread_.join();
+  ticker_->Stop();
   // The last collection (the final values) goes to the exporter together with the switch
   // to flushing, so it is sent under the deadline like the rest of the backlog.
   exporter_->Finish(deadline, Collect(ctx_.clock->Now()));
