@@ -12,6 +12,7 @@
 #include <set>
 
 #include "fakes/otlp_test_receiver.h"
+#include "fakes/push_output_test_util.h"
 #include "volley/wire/prometheus_rw.h"
 
 namespace volley::output {
@@ -39,16 +40,9 @@ const std::string* Label(const rw::RwSeries& s, const std::string& name) {
   return nullptr;
 }
 
-class PrometheusRwTest : public ::testing::Test {
+class PrometheusRwTest : public testing::PushOutputTest {
  protected:
-  PrometheusRwTest() : collector_(clock_.Now()) {
-    ctx_.collector_start = clock_.Now();
-    ctx_.wall_start_unix_nanos = kWallStart;
-    ctx_.run_id = "r";
-    ctx_.node_id = "n";
-    ctx_.region = "eu";
-    ctx_.clock = &clock_;
-  }
+  PrometheusRwTest() : PushOutputTest(kWallStart) {}
 
   void Make(const std::string& url, std::vector<std::pair<std::string, std::string>> options = {},
             std::map<std::string, std::string> env = {}) {
@@ -57,10 +51,7 @@ class PrometheusRwTest : public ::testing::Test {
     auto out = PrometheusRwOutput::Create(url, options, env, ctx_);
     ASSERT_TRUE(out.has_value()) << out.error().message;
     out_ = std::move(*out);
-    out_->set_log_sink([this](const std::string& line) {
-      std::lock_guard<std::mutex> lock(log_mu_);
-      log_.push_back(line);
-    });
+    out_->set_log_sink(LogSink());
   }
   std::string Url() const {
     return "http://127.0.0.1:" + std::to_string(rx_->port()) + "/api/v1/write";
@@ -82,16 +73,6 @@ class PrometheusRwTest : public ::testing::Test {
       std::this_thread::sleep_for(milliseconds(1));
     }
     ASSERT_GT(out_->stats().batches, before);
-  }
-
-  bool PumpUntil(const std::function<bool()>& cond) {
-    const auto end = std::chrono::steady_clock::now() + seconds(30);
-    while (!cond()) {
-      if (std::chrono::steady_clock::now() > end) return false;
-      clock_.Advance(milliseconds(100));
-      std::this_thread::sleep_for(milliseconds(3));
-    }
-    return true;
   }
 
   std::vector<std::vector<rw::RwSeries>> Accepted() const {
@@ -141,20 +122,8 @@ class PrometheusRwTest : public ::testing::Test {
     return batches;
   }
 
-  size_t LogsContaining(const std::string& part) {
-    std::lock_guard<std::mutex> lock(log_mu_);
-    size_t n = 0;
-    for (const auto& l : log_) n += l.find(part) != std::string::npos ? 1 : 0;
-    return n;
-  }
-
-  FakeClock clock_;
-  metrics::Collector collector_;
-  OutputContext ctx_;
   std::unique_ptr<TestReceiver> rx_;  // before out_: the output goes first
   std::unique_ptr<PrometheusRwOutput> out_;
-  std::mutex log_mu_;
-  std::vector<std::string> log_;
 };
 
 TEST(PrometheusRwStatus, RetryableStatusesFollowTheSpec) {

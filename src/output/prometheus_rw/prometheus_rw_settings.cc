@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "volley/common/duration.h"
+#include "volley/common/http_lex.h"
 #include "volley/common/parse.h"
 #include "volley/common/problems.h"
 #include "volley/common/strings.h"
@@ -19,18 +20,22 @@ constexpr std::string_view kHeaderPrefix = "K6_PROMETHEUS_RW_HEADERS_";
 // "k1=v1,k2=v2" (extra labels). Empty entries are skipped.
 Result<metrics::Labels> ParseLabelList(std::string_view text) {
   metrics::Labels out;
-  while (!text.empty()) {
-    const size_t comma = text.find(',');
-    const std::string_view item = Trim(text.substr(0, comma));
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    if (item.empty()) continue;
+  std::string bad;
+  http::ForEachListElement(text, [&](std::string_view item) {
+    if (item.empty()) return true;
     const size_t eq = item.find('=');
-    if (eq == std::string_view::npos || Trim(item.substr(0, eq)).empty() ||
-        Trim(item.substr(eq + 1)).empty()) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "'" + std::string(item) + "' is not name=value (e.g. env=staging,team=web)");
+    const std::string_view name = eq == std::string_view::npos ? "" : Trim(item.substr(0, eq));
+    const std::string_view value = eq == std::string_view::npos ? "" : Trim(item.substr(eq + 1));
+    if (name.empty() || value.empty()) {
+      bad = std::string(item);
+      return false;
     }
-    out.emplace_back(std::string(Trim(item.substr(0, eq))), std::string(Trim(item.substr(eq + 1))));
+    out.emplace_back(std::string(name), std::string(value));
+    return true;
+  });
+  if (!bad.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "'" + bad + "' is not name=value (e.g. env=staging,team=web)");
   }
   return out;
 }
