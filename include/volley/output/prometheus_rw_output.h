@@ -46,7 +46,7 @@ struct PrometheusRwSettings {
   bool stale_markers = true;                 // mark every series stale at the end
   // The backlog's bound (encoded bytes, the batch in flight included); see the README's
   // coverage table for how long an outage it covers.
-  uint64_t queue_bytes = 32ull << 20;
+  uint64_t queue_bytes = 64ull << 20;
   Nanos backoff_initial = std::chrono::seconds(1);
   Nanos backoff_max = std::chrono::seconds(30);
 };

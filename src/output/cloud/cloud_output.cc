@@ -338,6 +338,7 @@ CloudStats CloudOutput::stats() const {
   s.attempts = o.attempts;
   s.retries = o.retries;
   s.backlogged = o.backlogged;
+  s.backlog_bytes = d.outbox.waiting_bytes();
   s.batches_dropped = o.DroppedBatches();
   s.samples_dropped = o.DroppedSamples();
   for (size_t i = 0; i < cloud::kNumDropReasons; ++i) {

@@ -149,7 +149,7 @@ std::string PrometheusRwOutput::EnvDocs() {
     stale_markers / K6_PROMETHEUS_RW_STALE_MARKERS   default true (mark series stale at the end)
     labels / K6_PROMETHEUS_RW_LABELS        extra labels "env=staging,team=web"
     timeout / K6_PROMETHEUS_RW_TIMEOUT      per request, default 10s
-    queue_bytes / K6_PROMETHEUS_RW_QUEUE_BYTES  backlog bound, default 32MiB
+    queue_bytes / K6_PROMETHEUS_RW_QUEUE_BYTES  backlog bound, default 64MiB
     backoff, backoff_max                    retry backoff (±20 % jitter), default 1s, 30s
   5xx and 429 are retried (429 after its Retry-After), other statuses dropped and counted;
   labels and timeout, queue_bytes and the backoffs are volley's (not k6 settings).

@@ -17,7 +17,7 @@ TEST(PrometheusRwSettings, Defaults) {
   EXPECT_EQ(s->push_interval, seconds(5));
   EXPECT_EQ(s->timeout, seconds(10));
   EXPECT_TRUE(s->stale_markers);
-  EXPECT_EQ(s->queue_bytes, 32u << 20);
+  EXPECT_EQ(s->queue_bytes, 64u << 20);
   EXPECT_TRUE(s->headers.empty());
 }
 
