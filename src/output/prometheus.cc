@@ -117,7 +117,8 @@ std::string LabelText(const Labels& labels) {
 
 // One sample of a series: its labels, then an optional last label (le, quantile).
 void AppendSample(std::vector<PromSample>& out, const std::string& name, const Labels& labels,
-                  double value, std::string_view extra_key = {}, std::string_view extra_value = {}) {
+                  double value, std::string_view extra_key = {},
+                  std::string_view extra_value = {}) {
   PromSample sample{name, labels, value};
   if (!extra_key.empty()) sample.labels.emplace_back(extra_key, extra_value);
   out.push_back(std::move(sample));
@@ -153,7 +154,7 @@ class FamilyBuilder {
   // The slot for one series of family `full` with `labels`; nullptr when the family has
   // another type or the series is already there (first one wins).
   std::vector<PromSample>* Slot(const std::string& full, const char* type, const std::string& help,
-                    const Labels& labels) {
+                                const Labels& labels) {
     auto [it, inserted] = families_.try_emplace(full);
     Family& f = it->second;
     if (inserted) {
@@ -192,7 +193,8 @@ class FamilyBuilder {
       AppendSample(*out, all, labels, static_cast<double>(rate.total));
     }
     const std::string nonzero = FullName(base + "_nonzero_total");
-    if (std::vector<PromSample>* out = Slot(nonzero, "counter", what + " Non-zero samples.", labels)) {
+    if (std::vector<PromSample>* out =
+            Slot(nonzero, "counter", what + " Non-zero samples.", labels)) {
       AppendSample(*out, nonzero, labels, static_cast<double>(rate.nonzero));
     }
   }

@@ -61,7 +61,12 @@ TEST(WriteRequest, RoundTripsThroughProtobufAndSnappy) {
 TEST(WriteRequest, FieldNumbersOfTheSpec) {
   // TimeSeries{labels=1{name=1 "a", value=2 "b"}, samples=2{value=1 (fixed64) 1.0,
   // timestamp=2 (varint) 7}} inside WriteRequest.timeseries = 1, hand-assembled.
-  const std::string label = std::string("\x0a\x01" "a" "\x12\x01" "b", 6);
+  const std::string label = std::string(
+      "\x0a\x01"
+      "a"
+      "\x12\x01"
+      "b",
+      6);
   std::string sample = "\x09";
   const double one = 1.0;
   char buf[8];
