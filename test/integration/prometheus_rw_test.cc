@@ -5,6 +5,8 @@
 // /usr/bin/prometheus is not installed.
 #include <unistd.h>
 
+#include <fstream>
+
 #include "cli_harness.h"
 #include "fakes/prometheus_server.h"
 #include "volley/output/prometheus.h"
@@ -104,6 +106,39 @@ TEST(PrometheusRemoteWrite, RealPrometheusStoresTheReportsNumbers) {
             << ", " << upper << "])\n";
   json printed;
   StopTarget(target, &printed);
+}
+
+// The plan form: `outputs: [{type: prometheus-rw, ...}]`, its options checked by validate
+// with the entry's position and the option named.
+TEST(PrometheusRemoteWrite, PlanEntryOptionsAreValidated) {
+  TempDir dir;
+  const std::string plan = dir.File("rw.yaml");
+  std::ofstream(plan) << R"(version: "1.0"
+config:
+  baseUrl: http://127.0.0.1:9/
+  duration: 5s
+scenarios: [{name: S, steps: [{request: {path: /}}]}]
+outputs:
+  - type: prometheus-rw
+    url: http://127.0.0.1:9/api/v1/write
+    push_interval: soon
+    labels: env=ci
+)";
+  Outcome bad = RunVolley({"validate", "--no-env", plan});
+  ASSERT_TRUE(bad.status.Exited(2)) << bad.Diagnostics();
+  EXPECT_NE(bad.err.find(plan + ":7:5: outputs[0]: option push_interval: want a positive "
+                                "duration such as 5s or 500ms, got 'soon'"),
+            std::string::npos)
+      << bad.err;
+  std::ofstream(plan, std::ios::trunc) << R"(version: "1.0"
+config:
+  baseUrl: http://127.0.0.1:9/
+  duration: 5s
+scenarios: [{name: S, steps: [{request: {path: /}}]}]
+outputs: [{type: prometheus-rw, url: "http://127.0.0.1:9/api/v1/write", push_interval: 2s}]
+)";
+  Outcome good = RunVolley({"validate", "--no-env", plan});
+  EXPECT_TRUE(good.status.Exited(0)) << good.Diagnostics();
 }
 
 }  // namespace
