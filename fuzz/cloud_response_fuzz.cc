@@ -6,10 +6,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "backoff.h"
 #include "response.h"
+#include "volley/output/delivery.h"
 
-using volley::output::cloud::BackoffPolicy;
 using volley::output::cloud::ClassifyResponse;
 using volley::output::cloud::Verdict;
 
@@ -27,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if ((v.kind == Verdict::kOk) != (status >= 200 && status < 300)) abort();
   if ((v.kind == Verdict::kRetry) != retryable) abort();
   if (v.kind == Verdict::kRefused && status != 403) abort();
-  if (v.retry_after && (!retryable || *v.retry_after > BackoffPolicy::kMaxRetryAfter ||
+  if (v.retry_after && (!retryable || *v.retry_after > volley::output::delivery::kMaxRetryAfter ||
                         v.retry_after->count() < 0)) {
     abort();
   }

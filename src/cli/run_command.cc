@@ -15,6 +15,7 @@
 #include "volley/config/plan_yaml.h"
 #include "volley/output/cloud_output.h"
 #include "volley/output/otlp_output.h"
+#include "volley/output/prometheus_rw_output.h"
 #include "volley/plan/plan_check.h"
 
 namespace volley::cli {
@@ -190,7 +191,7 @@ Runner RegisterRun(CLI::App& app) {
   cmd->footer(EnvHelp() + "\nOutput cloud (--out cloud=URL, or outputs: in a plan):\n" +
               output::CloudOutput::CloudEnvDocs() +
               "\nOutput otlp (--out otlp[=URL], or outputs: in a plan):\n" +
-              output::OtlpOutput::OtlpEnvDocs());
+              output::OtlpOutput::OtlpEnvDocs() + "\n" + output::PrometheusRwOutput::EnvDocs());
   cmd->add_option("plan", f->plan,
                   "YAML test plan: config, load, scenarios, thresholds, outputs (optional: "
                   "flags and environment suffice for one request)");
@@ -238,7 +239,8 @@ Runner RegisterRun(CLI::App& app) {
                   "most this long, if anything scraped during the run (METRICS_LINGER, 5s)");
   cmd->add_option("-o,--out", f->outs,
                   "Push measurements while running: cloud=URL (k6 v2 protocol, e.g. to volley "
-                  "ingest) or otlp[=URL] (OpenTelemetry); repeatable")
+                  "ingest), otlp[=URL] (OpenTelemetry) or prometheus-rw[=URL] (Prometheus remote "
+                  "write); repeatable")
       ->type_name("TYPE[=URL]");
   cmd->add_option("--summary-export", f->out.summary_export, "Write the summary as JSON here");
   cmd->add_flag("-q,--quiet", f->out.quiet, "No live progress line");

@@ -469,7 +469,7 @@ void PlanReader::Outputs(const YAML::Node& o, TestPlan& plan) {
         spec.options.emplace_back(key, *value);
       }
     }
-    if (spec.type.empty()) Problem(o[i], at + ".type", "required: cloud or otlp");
+    if (spec.type.empty()) Problem(o[i], at + ".type", "required: cloud, otlp or prometheus-rw");
     plan.outputs.push_back(std::move(spec));
   }
 }

@@ -97,10 +97,9 @@ Labels SeriesLabels(const Labels& own, const Labels& konst) {
   return metrics::NormalizeLabels(std::move(all));
 }
 
-// `{a="1",b="2"}` plus an optional last label (le, quantile); "" when there is none.
-std::string LabelText(const Labels& labels, std::string_view extra_key = {},
-                      std::string_view extra_value = {}) {
-  if (labels.empty() && extra_key.empty()) return {};
+// `{a="1",b="2"}`; "" when there are none.
+std::string LabelText(const Labels& labels) {
+  if (labels.empty()) return {};
   std::string out = "{";
   bool first = true;
   auto add = [&](std::string_view k, const std::string& v) {
@@ -112,23 +111,23 @@ std::string LabelText(const Labels& labels, std::string_view extra_key = {},
     out += '"';
   };
   for (const auto& [k, v] : labels) add(k, v);
-  if (!extra_key.empty()) add(extra_key, std::string(extra_value));
   out += '}';
   return out;
 }
 
-void AppendSample(std::string& out, std::string_view name, std::string_view labels, double value) {
-  out += name;
-  out += labels;
-  out += ' ';
-  out += FormatPromValue(value);
-  out += '\n';
+// One sample of a series: its labels, then an optional last label (le, quantile).
+void AppendSample(std::vector<PromSample>& out, const std::string& name, const Labels& labels,
+                  double value, std::string_view extra_key = {},
+                  std::string_view extra_value = {}) {
+  PromSample sample{name, labels, value};
+  if (!extra_key.empty()) sample.labels.emplace_back(extra_key, extra_value);
+  out.push_back(std::move(sample));
 }
 
 struct Family {
   const char* type = "";
   std::string help;
-  std::map<Labels, std::string> series;  // sorted by label set; the sample lines of each
+  std::map<Labels, std::vector<PromSample>> series;  // sorted by label set
 };
 
 // Families by full name: the std::map sorts them.
@@ -154,8 +153,8 @@ class FamilyBuilder {
 
   // The slot for one series of family `full` with `labels`; nullptr when the family has
   // another type or the series is already there (first one wins).
-  std::string* Slot(const std::string& full, const char* type, const std::string& help,
-                    const Labels& labels) {
+  std::vector<PromSample>* Slot(const std::string& full, const char* type, const std::string& help,
+                                const Labels& labels) {
     auto [it, inserted] = families_.try_emplace(full);
     Family& f = it->second;
     if (inserted) {
@@ -172,15 +171,15 @@ class FamilyBuilder {
     const bool total = name.ends_with(kTotalSuffix);
     const char* type = total ? "counter" : "untyped";
     const std::string full = FullName(name);
-    if (std::string* out = Slot(full, type, HelpFor(name, "counter"), labels)) {
-      AppendSample(*out, full, LabelText(labels), value);
+    if (std::vector<PromSample>* out = Slot(full, type, HelpFor(name, "counter"), labels)) {
+      AppendSample(*out, full, labels, value);
     }
   }
 
   void AddGauge(const std::string& name, const Labels& labels, double value) {
     const std::string full = FullName(name);
-    if (std::string* out = Slot(full, "gauge", HelpFor(name, "gauge"), labels)) {
-      AppendSample(*out, full, LabelText(labels), value);
+    if (std::vector<PromSample>* out = Slot(full, "gauge", HelpFor(name, "gauge"), labels)) {
+      AppendSample(*out, full, labels, value);
     }
   }
 
@@ -190,12 +189,13 @@ class FamilyBuilder {
     const char* help = KnownHelp(name);
     const std::string what = help ? help : "volley rate " + name + ".";
     const std::string all = FullName(base + "_total");
-    if (std::string* out = Slot(all, "counter", what + " All samples.", labels)) {
-      AppendSample(*out, all, LabelText(labels), static_cast<double>(rate.total));
+    if (std::vector<PromSample>* out = Slot(all, "counter", what + " All samples.", labels)) {
+      AppendSample(*out, all, labels, static_cast<double>(rate.total));
     }
     const std::string nonzero = FullName(base + "_nonzero_total");
-    if (std::string* out = Slot(nonzero, "counter", what + " Non-zero samples.", labels)) {
-      AppendSample(*out, nonzero, LabelText(labels), static_cast<double>(rate.nonzero));
+    if (std::vector<PromSample>* out =
+            Slot(nonzero, "counter", what + " Non-zero samples.", labels)) {
+      AppendSample(*out, nonzero, labels, static_cast<double>(rate.nonzero));
     }
   }
 
@@ -204,28 +204,27 @@ class FamilyBuilder {
                   [](const auto& kv) { return kv.first == "le" || kv.first == "quantile"; });
     const std::string full = FullName(name);
     const std::string help = HelpFor(name, "trend");
-    const std::string label_text = LabelText(labels);
     const double sum = h.count() == 0 ? 0 : h.sum();
     const auto count = static_cast<double>(h.count());
-    if (std::string* out = Slot(full, "histogram", help, labels)) {
+    if (std::vector<PromSample>* out = Slot(full, "histogram", help, labels)) {
       const std::string bucket = full + "_bucket";
       for (size_t i = 0; i < le_.size(); ++i) {
-        AppendSample(*out, bucket, LabelText(labels, "le", le_text_[i]),
-                     static_cast<double>(h.CountAtOrBelow(le_[i])));
+        AppendSample(*out, bucket, labels, static_cast<double>(h.CountAtOrBelow(le_[i])), "le",
+                     le_text_[i]);
       }
-      AppendSample(*out, bucket, LabelText(labels, "le", "+Inf"), count);
-      AppendSample(*out, full + "_sum", label_text, sum);
-      AppendSample(*out, full + "_count", label_text, count);
+      AppendSample(*out, bucket, labels, count, "le", "+Inf");
+      AppendSample(*out, full + "_sum", labels, sum);
+      AppendSample(*out, full + "_count", labels, count);
     }
     const std::string qname = full + "_quantile";
     const std::string qhelp = "Quantiles (cumulative since the start) of " + full + ".";
-    if (std::string* out = Slot(qname, "summary", qhelp, labels)) {
+    if (std::vector<PromSample>* out = Slot(qname, "summary", qhelp, labels)) {
       for (double q : quantiles_) {
         const double v = h.count() == 0 ? std::nan("") : h.Percentile(q * 100);
-        AppendSample(*out, qname, LabelText(labels, "quantile", FormatPromValue(q)), v);
+        AppendSample(*out, qname, labels, v, "quantile", FormatPromValue(q));
       }
-      AppendSample(*out, qname + "_sum", label_text, sum);
-      AppendSample(*out, qname + "_count", label_text, count);
+      AppendSample(*out, qname + "_sum", labels, sum);
+      AppendSample(*out, qname + "_count", labels, count);
     }
   }
 
@@ -239,8 +238,8 @@ class FamilyBuilder {
     const Labels labels = SeriesLabels({{"state", options_.node_state}}, options_.const_labels);
     const std::string full = FullName("cluster_node_info");
     const char* help = "This node: its identity, region and state (standalone when not clustered).";
-    if (std::string* out = Slot(full, "gauge", help, labels)) {
-      AppendSample(*out, full, LabelText(labels), 1);
+    if (std::vector<PromSample>* out = Slot(full, "gauge", help, labels)) {
+      AppendSample(*out, full, labels, 1);
     }
   }
 
@@ -250,7 +249,25 @@ class FamilyBuilder {
       if (f.series.empty()) continue;
       out += "# HELP " + name + " " + EscapeHelp(f.help) + "\n";
       out += "# TYPE " + name + " " + f.type + "\n";
-      for (const auto& [labels, lines] : f.series) out += lines;
+      for (const auto& [labels, samples] : f.series) {
+        for (const PromSample& sample : samples) {
+          out += sample.name;
+          out += LabelText(sample.labels);
+          out += ' ';
+          out += FormatPromValue(sample.value);
+          out += '\n';
+        }
+      }
+    }
+    return out;
+  }
+
+  std::vector<PromSample> Samples() const {
+    std::vector<PromSample> out;
+    for (const auto& [name, f] : families_) {
+      for (const auto& [labels, samples] : f.series) {
+        out.insert(out.end(), samples.begin(), samples.end());
+      }
     }
     return out;
   }
@@ -297,7 +314,9 @@ std::string EscapeLabelValue(const std::string& value) {
   return out;
 }
 
-std::string RenderPrometheus(const metrics::Snapshot& snapshot, const ExpositionOptions& options) {
+namespace {
+
+FamilyBuilder Build(const metrics::Snapshot& snapshot, const ExpositionOptions& options) {
   FamilyBuilder builder(options);
   // The first type seen for a name decides its family (series of other types are left out).
   std::map<std::string, metrics::MetricType, std::less<>> first_type;
@@ -322,7 +341,18 @@ std::string RenderPrometheus(const metrics::Snapshot& snapshot, const Exposition
         value);
   }
   builder.AddNodeInfo();
-  return builder.Render();
+  return builder;
+}
+
+}  // namespace
+
+std::string RenderPrometheus(const metrics::Snapshot& snapshot, const ExpositionOptions& options) {
+  return Build(snapshot, options).Render();
+}
+
+std::vector<PromSample> PrometheusSamples(const metrics::Snapshot& snapshot,
+                                          const ExpositionOptions& options) {
+  return Build(snapshot, options).Samples();
 }
 
 }  // namespace volley::output

@@ -5,6 +5,7 @@
 #include "volley/common/problems.h"
 #include "volley/output/cloud_output.h"
 #include "volley/output/otlp_output.h"
+#include "volley/output/prometheus_rw_output.h"
 #include "volley/plan/plan_check.h"
 
 namespace volley::plan {
@@ -26,15 +27,21 @@ Result<std::unique_ptr<output::Output>> CreateOne(const config::OutputSpec& spec
     }
     return std::unique_ptr<output::Output>(std::move(*o));
   }
+  if (spec.type == "prometheus-rw") {
+    auto o = output::PrometheusRwOutput::Create(spec.url, spec.options, env, context);
+    if (!o) return tl::unexpected(o.error());
+    return std::unique_ptr<output::Output>(std::move(*o));
+  }
   return MakeError(ErrorCode::kInvalidArgument,
-                   "unknown output type '" + spec.type + "' (use cloud or otlp)");
+                   "unknown output type '" + spec.type + "' (use cloud, otlp or prometheus-rw)");
 }
 
 }  // namespace
 
 Result<std::vector<std::unique_ptr<output::Output>>> CreateOutputs(
     const config::TestPlan& plan, const output::OutputContext& context) {
-  const auto env = ProcessEnvMap();  // outputs read K6_CLOUD_*, VOLLEY_CLOUD_*, OTEL_*
+  const auto env =
+      ProcessEnvMap();  // outputs read K6_CLOUD_*, VOLLEY_CLOUD_*, OTEL_*, K6_PROMETHEUS_RW_*
   std::vector<std::unique_ptr<output::Output>> outputs;
   Problems problems;
   for (const config::OutputSpec& spec : plan.outputs) {

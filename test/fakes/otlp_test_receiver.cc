@@ -129,29 +129,31 @@ std::unique_ptr<TestReceiver> TestReceiver::Start(uint16_t port, Script script) 
   r->script_ = std::move(script);
   TestReceiver* raw = r.get();
   http::Router router;
-  router.Handle(
-      "POST", "/v1/metrics",
-      [raw](const http::Request& req, http::Response& res) {
-        int status = 200;
-        std::string retry_after, body;
-        const bool gz = req.body.size() > 2 && req.body[0] == '\x1f' && req.body[1] == '\x8b';
-        raw->Handle(req.body, gz, std::string(req.headers.Get("Content-Type")), &status,
-                    &retry_after, &body);
-        {
-          std::lock_guard<std::mutex> lock(raw->mu_);
-          raw->content_encoding_ = std::string(req.headers.Get("Content-Encoding"));
-          raw->headers_ = req.headers;
-        }
-        if (status < 0) {  // a hang ended: a retryable answer (the client has usually gone)
-          res.status = 503;
-          return;
-        }
-        res.status = status;
-        if (!retry_after.empty()) res.headers.Add("Retry-After", retry_after);
-        res.content_type = "application/x-protobuf";
-        res.body = std::move(body);
-      },
-      http::RouteOptions{.max_body = 64u << 20, .blocking = true});  // hangs wait on a pool
+  auto handle = [raw](const http::Request& req, http::Response& res) {
+    int status = 200;
+    std::string retry_after, body;
+    const bool gz = req.body.size() > 2 && req.body[0] == '\x1f' && req.body[1] == '\x8b';
+    raw->Handle(req.body, gz, std::string(req.headers.Get("Content-Type")), &status, &retry_after,
+                &body);
+    {
+      std::lock_guard<std::mutex> lock(raw->mu_);
+      raw->content_encoding_ = std::string(req.headers.Get("Content-Encoding"));
+      raw->headers_ = req.headers;
+    }
+    if (status < 0) {  // a hang ended: a retryable answer (the client has usually gone)
+      res.status = 503;
+      return;
+    }
+    res.status = status;
+    if (!retry_after.empty()) res.headers.Add("Retry-After", retry_after);
+    res.content_type = "application/x-protobuf";
+    res.body = std::move(body);
+  };
+  // The same script and recording for remote write (raw bodies: accepted_bodies()).
+  for (const char* path : {"/v1/metrics", "/api/v1/write"}) {
+    router.Handle("POST", path, handle,
+                  http::RouteOptions{.max_body = 64u << 20, .blocking = true});  // hangs: a pool
+  }
   http::ServerOptions o;
   o.name = "OTLP test receiver";
   o.blocking_threads = 4;
@@ -180,6 +182,7 @@ void TestReceiver::Handle(const std::string& body, bool gzip, const std::string&
   *response = a.body;
   if (a.status == 200) {
     accepted_.push_back(DecodeRequest(body, gzip));
+    accepted_bodies_.push_back(body);
     cv_.notify_all();
   }
 }
@@ -192,6 +195,11 @@ uint64_t TestReceiver::requests() const {
 std::vector<DecodedRequest> TestReceiver::accepted() const {
   std::lock_guard<std::mutex> lock(mu_);
   return accepted_;
+}
+
+std::vector<std::string> TestReceiver::accepted_bodies() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return accepted_bodies_;
 }
 
 std::string TestReceiver::last_content_type() const {

@@ -75,6 +75,8 @@ class TestReceiver {
   uint64_t requests() const;
   // The requests answered 200, decoded, in arrival order.
   std::vector<DecodedRequest> accepted() const;
+  // Their bodies as received (remote write tests decode them with wire/prometheus_rw.h).
+  std::vector<std::string> accepted_bodies() const;
   // Content-Type and Content-Encoding of the last request, and any header of it.
   std::string last_content_type() const;
   std::string last_content_encoding() const;
@@ -98,6 +100,7 @@ class TestReceiver {
   Script script_;                                // guarded by mu_
   uint64_t requests_ = 0;                        // guarded by mu_
   std::vector<DecodedRequest> accepted_;         // guarded by mu_
+  std::vector<std::string> accepted_bodies_;     // guarded by mu_
   std::string content_type_, content_encoding_;  // guarded by mu_
   http::Headers headers_;                        // guarded by mu_
   bool released_ = false;                        // guarded by mu_

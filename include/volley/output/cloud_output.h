@@ -25,12 +25,13 @@ namespace volley::output {
 
 // What the output did, for tests and the report. A snapshot of counters.
 struct CloudStats {
-  uint64_t batches_sent = 0;  // requests acknowledged with a 2xx
-  uint64_t samples_sent = 0;  // (series, bucket) values in them
-  uint64_t bytes_sent = 0;    // request bodies, as sent (compressed for v2)
-  uint64_t attempts = 0;      // HTTP requests started, retries included
-  uint64_t retries = 0;       // attempts of a request that had failed before
-  uint64_t backlogged = 0;    // requests that failed their quick retries
+  uint64_t batches_sent = 0;   // requests acknowledged with a 2xx
+  uint64_t samples_sent = 0;   // (series, bucket) values in them
+  uint64_t bytes_sent = 0;     // request bodies, as sent (compressed for v2)
+  uint64_t attempts = 0;       // HTTP requests started, retries included
+  uint64_t retries = 0;        // attempts of a request that had failed before
+  uint64_t backlogged = 0;     // requests that failed their quick retries
+  uint64_t backlog_bytes = 0;  // now: bodies of the requests waiting (not in flight)
   uint64_t batches_dropped = 0;
   uint64_t samples_dropped = 0;
   // Per reason: "backlog full", "rejected (4xx)", "refused by the service",

@@ -29,6 +29,7 @@
 #include "volley/common/result.h"
 #include "volley/metrics/collector.h"
 #include "volley/metrics/series.h"
+#include "volley/output/delivery.h"
 #include "volley/output/output.h"
 
 namespace volley::output {
@@ -83,12 +84,15 @@ struct OtlpStats {
   uint64_t queue_batches = 0;    // now
 };
 
-// What carries a request to the endpoint; the reporter owns one (http by default, a fake
-// in tests). Defined in src/output/otlp/otlp_transport.h.
-class OtlpTransport;
-namespace otlp {
+// What carries a request to the endpoint (the delivery path's transport interface); the
+// reporter owns one (http by default, a fake in tests).
+using OtlpTransport = delivery::DeliveryTransport;
+namespace delivery {
 struct Batch;
-}
+struct Outcome;
+class Sender;
+class Ticker;
+}  // namespace delivery
 
 // Thread ownership: Create, Start, Stop, stats, ReportLines and the destructor are called
 // from the thread that runs the test (stats and ReportLines are thread-safe anyway). Start
@@ -138,19 +142,20 @@ class OtlpOutput final : public Output {
   uint64_t collections() const;
 
  private:
-  class Exporter;
   OtlpOutput(OtlpSettings settings, const OutputContext& ctx,
              std::unique_ptr<OtlpTransport> transport);
-  void CollectLoop(Nanos first);
   // One export batch of the collector's cumulative snapshot at `now` (nullopt if it could
   // not be made: a gzip failure, logged).
-  std::optional<otlp::Batch> Collect(Nanos now);
+  std::optional<delivery::Batch> Collect(Nanos now);
+  // The OTLP/HTTP rules for an answer (on the sender thread).
+  delivery::Outcome Classify(const delivery::DeliveryReply& reply);
   void Log(const std::string& line);
 
   // Immutable after construction.
   const OtlpSettings settings_;
   const OutputContext ctx_;
-  std::unique_ptr<Exporter> exporter_;
+  std::unique_ptr<delivery::Sender> exporter_;  // the delivery path's sender
+  std::unique_ptr<delivery::Ticker> ticker_;    // the collection thread
   struct Filter;
   std::unique_ptr<Filter> filter_;
 
@@ -158,16 +163,15 @@ class OtlpOutput final : public Output {
   std::mutex log_mu_;                                 // serialises log_sink_ calls
 
   const metrics::Collector* collector_ = nullptr;  // set by Start
-  std::thread collect_thread_;
   std::mutex mu_;
-  std::condition_variable cv_;
-  bool started_ = false;   // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
-  bool stopped_ = false;   // guarded by mu_
+  bool started_ = false;  // guarded by mu_
+  bool stopped_ = false;  // guarded by mu_
   // Confined to the collecting thread (the collection thread, then Stop's after joining
   // it): the last batch timestamp, so timestamps strictly increase.
   uint64_t last_time_unix_ = 0;
   std::atomic<uint64_t> collections_{0};
+  std::atomic<uint64_t> partial_successes_{0};  // counted by Classify
+  std::atomic<uint64_t> rejected_points_{0};
 };
 
 }  // namespace volley::output

@@ -69,6 +69,19 @@ struct ExpositionOptions {
 // arguments no other thread is modifying.
 std::string RenderPrometheus(const metrics::Snapshot& snapshot, const ExpositionOptions& options);
 
+// One sample of the exposition: the full metric name (`<ns>_http_req_duration_bucket`),
+// the series' labels with `le` or `quantile` last where the family has one, the value.
+struct PromSample {
+  std::string name;
+  metrics::Labels labels;
+  double value = 0;
+};
+
+// The samples RenderPrometheus writes, in the same order (families by name, series by
+// label set): one naming scheme for /metrics and remote write. Pure, as RenderPrometheus.
+std::vector<PromSample> PrometheusSamples(const metrics::Snapshot& snapshot,
+                                          const ExpositionOptions& options);
+
 // A sample value as the format wants it: integral values below 2^63 without exponent or
 // fraction ("1234567"), others in the shortest form that reads back to the same double
 // ("0.0025", "1e-07"), and "+Inf", "-Inf", "NaN".

@@ -18,6 +18,7 @@
 #include "outbox.h"
 #include "pusher.h"
 #include "v1_body.h"
+#include "volley/output/delivery.h"
 #include "volley/wire/k6_metrics.h"
 
 namespace volley::output {
@@ -28,21 +29,9 @@ using cloud::Verdict;
 
 namespace {
 
-// Threads waiting for a time on the output's clock wake at least this often, so a
+// Senders waiting for a time on the output's clock wake at least this often, so a
 // FakeClock moved by a test is noticed; with the real clock it costs a few wake-ups.
 constexpr Nanos kWaitSlice = std::chrono::milliseconds(20);
-
-// Waits on `cv` until `done()` or the clock reaches `until`. Returns done().
-template <class Pred>
-bool WaitUntil(std::unique_lock<std::mutex>& lock, std::condition_variable& cv, const Clock& clock,
-               Nanos until, Pred done) {
-  while (!done()) {
-    const Nanos now = clock.Now();
-    if (now >= until) return false;
-    cv.wait_for(lock, std::min(until - now, kWaitSlice));
-  }
-  return true;
-}
 
 std::string FormatBytes(uint64_t bytes) {
   char buf[32];
@@ -70,7 +59,7 @@ struct CloudOutput::Impl {
                cloud::BackoffPolicy(config.retry_backoff, config.max_retry_backoff),
                std::random_device{}()) {
     for (int i = 0; i < config.push_concurrency; ++i) {
-      pushers.push_back(std::make_unique<cloud::HttpPusher>(config));
+      pushers.push_back(cloud::MakeCloudTransport(config));
     }
   }
 
@@ -97,7 +86,7 @@ struct CloudOutput::Impl {
   const cloud::CloudConfig config;
   const OutputContext ctx;
   const Clock& clock;
-  std::vector<std::unique_ptr<cloud::HttpPusher>> pushers;  // one per sender thread
+  std::vector<std::unique_ptr<delivery::DeliveryTransport>> pushers;  // one per sender
   LogFn log = [](const std::string& line) { std::fprintf(stderr, "volley: %s\n", line.c_str()); };
   std::mutex log_mu;  // serialises log()
 
@@ -133,7 +122,7 @@ void CloudOutput::Impl::AggregationLoop(Nanos first_push) {
     bool final = false;
     {
       std::unique_lock<std::mutex> lock(mu);
-      WaitUntil(lock, cv, clock, next, [&] { return stopping; });
+      delivery::WaitUntil(cv, lock, clock, next, [&] { return stopping; });
       final = stopping;
     }
     Collect(final);
@@ -193,7 +182,7 @@ bool CloudOutput::Impl::SenderDone(Nanos now) const {
 }
 
 void CloudOutput::Impl::SenderLoop(size_t index) {
-  cloud::HttpPusher& pusher = *pushers[index];
+  delivery::DeliveryTransport& pusher = *pushers[index];
   std::unique_lock<std::mutex> lock(mu);
   for (;;) {
     const Nanos now = clock.Now();
@@ -210,7 +199,9 @@ void CloudOutput::Impl::SenderLoop(size_t index) {
     Nanos timeout = config.timeout;
     if (draining) timeout = std::max(std::min(timeout, deadline - now), Nanos(1'000'000));
     lock.unlock();
-    const Verdict verdict = pusher.Push(*request, timeout);
+    const Verdict verdict =
+        cloud::VerdictOf(pusher.Post({request->body, request->idempotency_key}, timeout),
+                         UnixNanos(clock.Now()) / 1'000'000'000);
     lock.lock();
     Settle(std::move(*request), verdict);
     cv.notify_all();
@@ -321,7 +312,7 @@ void CloudOutput::Stop(Nanos deadline) {
       if (d.clock.Now() >= deadline) {
         d.abort_sends = true;
         lock.unlock();
-        for (auto& p : d.pushers) p->Interrupt();
+        for (auto& p : d.pushers) p->Cancel();
         lock.lock();
       }
       d.cv.wait_for(lock, kWaitSlice);
@@ -347,6 +338,7 @@ CloudStats CloudOutput::stats() const {
   s.attempts = o.attempts;
   s.retries = o.retries;
   s.backlogged = o.backlogged;
+  s.backlog_bytes = d.outbox.waiting_bytes();
   s.batches_dropped = o.DroppedBatches();
   s.samples_dropped = o.DroppedSamples();
   for (size_t i = 0; i < cloud::kNumDropReasons; ++i) {

@@ -9,10 +9,13 @@
 #include <random>
 #include <string>
 
-#include "backoff.h"
 #include "volley/common/clock.h"
+#include "volley/output/delivery.h"
 
 namespace volley::output::cloud {
+
+// The delivery path's retry policy.
+using delivery::BackoffPolicy;
 
 // One encoded request body and what it carries.
 struct PushRequest {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 namespace volley::output::cloud {
 namespace {
@@ -29,36 +30,30 @@ std::string IdempotencyKey(uint64_t rng_value) {
   return std::string(buf, 16);
 }
 
-HttpPusher::HttpPusher(const CloudConfig& config)
-    : config_(config), url_(config.scheme_host_port + config.PushPath()) {}
-
-HttpPusher::~HttpPusher() = default;
-
-Verdict HttpPusher::Push(const PushRequest& request, Nanos timeout) {
-  http::ClientRequest req;
-  req.url = url_;
-  for (const auto& [k, v] : PushHeaders(config_, request.idempotency_key)) req.headers.Add(k, v);
-  req.headers.Add("Content-Type",
-                  config_.api_version == 2 ? "application/x-protobuf" : "application/json");
-  req.body = request.body;
-  req.timeout = timeout;
-  req.connect_timeout = timeout;
-  // The answer's body only matters for its JSON error: keep the first bytes, so a hostile
-  // or broken server cannot make the output hold a large body.
-  req.max_response_bytes = kMaxAnswerBytes;
-  req.truncate_response = true;
-  req.fresh_connection = MonotonicNow() - last_used_ > kMaxIdle;
-  auto res = client_.Send(req);
-  last_used_ = MonotonicNow();
-  if (!res) {
-    Verdict v;
-    v.kind = Verdict::kRetry;
-    v.what = "transport: " + res.error().message;
-    return v;
+std::unique_ptr<delivery::DeliveryTransport> MakeCloudTransport(const CloudConfig& config) {
+  delivery::HttpTransportOptions o;
+  o.url = config.scheme_host_port + config.PushPath();
+  for (const auto& [k, v] : PushHeaders(config, "")) {
+    if (k != "K6-Idempotency-Key") o.headers.Add(k, v);
   }
-  return ClassifyResponse(res->status, res->body, std::string(res->headers.Get("Retry-After")));
+  o.headers.Add("Content-Type",
+                config.api_version == 2 ? "application/x-protobuf" : "application/json");
+  o.idempotency_header = "K6-Idempotency-Key";
+  o.max_connect_timeout = Nanos::max();
+  o.max_response_bytes = kMaxAnswerBytes;
+  o.truncate_response = true;
+  o.max_idle = kMaxIdle;
+  return delivery::MakeHttpTransport(std::move(o));
 }
 
-void HttpPusher::Interrupt() { client_.Cancel(); }
+Verdict VerdictOf(const Result<delivery::DeliveryReply>& result, int64_t now_unix_seconds) {
+  if (!result) {
+    Verdict v;
+    v.kind = Verdict::kRetry;
+    v.what = "transport: " + result.error().message;
+    return v;
+  }
+  return ClassifyResponse(result->status, result->body, result->retry_after, now_unix_seconds);
+}
 
 }  // namespace volley::output::cloud

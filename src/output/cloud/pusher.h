@@ -1,5 +1,5 @@
-// One HTTP sender of the cloud output: builds the request of the spec's headers, posts it
-// with http::HttpClient (libcurl) and says what the answer means for the batch.
+// The cloud output's protocol rules on the delivery path: the spec's request headers and
+// what an answer means for the batch.
 #pragma once
 
 #include <map>
@@ -10,7 +10,8 @@
 #include "outbox.h"
 #include "response.h"
 #include "volley/common/clock.h"
-#include "volley/common/http_client.h"
+#include "volley/common/result.h"
+#include "volley/output/delivery.h"
 
 namespace volley::output::cloud {
 
@@ -25,29 +26,17 @@ std::multimap<std::string, std::string> PushHeaders(const CloudConfig& config,
 // A new idempotency key: 16 lowercase hex characters from `rng_value`.
 std::string IdempotencyKey(uint64_t rng_value);
 
-// Owns one keep-alive connection, not reused for a request when it has been idle for more
-// than kMaxIdle (real time): servers close idle connections, and a request on a
-// connection the server has just closed fails for nothing. Push() is called by one sender
-// thread at a time; Interrupt() may be called from any thread to end a Push() in progress
-// early (it then returns a kRetry transport error, as does every later Push()).
-class HttpPusher {
- public:
-  explicit HttpPusher(const CloudConfig& config);
-  ~HttpPusher();
-  HttpPusher(const HttpPusher&) = delete;
-  HttpPusher& operator=(const HttpPusher&) = delete;
+// The cloud output's transport on the delivery path: POSTs to the push path with
+// PushHeaders (the request's idempotency key as K6-Idempotency-Key) and the body's
+// Content-Type. The whole exchange, connecting included, within each Post's timeout; only
+// the first 16 KiB of an answer kept (it matters for its JSON error only, and a hostile
+// server cannot make the output hold a large body); a connection idle for more than
+// kMaxIdle (real time) is not reused. One per sender thread.
+inline constexpr Nanos kMaxIdle = std::chrono::milliseconds(900);
+std::unique_ptr<delivery::DeliveryTransport> MakeCloudTransport(const CloudConfig& config);
 
-  static constexpr Nanos kMaxIdle = std::chrono::milliseconds(900);
-
-  // One attempt with `timeout` for the whole exchange (connecting included).
-  Verdict Push(const PushRequest& request, Nanos timeout);
-  void Interrupt();
-
- private:
-  const CloudConfig& config_;  // owned by the output, outlives this
-  const std::string url_;
-  http::HttpClient client_;
-  Nanos last_used_{0};  // MonotonicNow() at the end of the last Push()
-};
+// What one attempt's outcome means for its request: ClassifyResponse for an answer, kRetry
+// for a transport error.
+Verdict VerdictOf(const Result<delivery::DeliveryReply>& result, int64_t now_unix_seconds);
 
 }  // namespace volley::output::cloud

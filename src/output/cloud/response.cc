@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "backoff.h"
+#include "volley/output/delivery.h"
 
 namespace volley::output::cloud {
 namespace {
@@ -28,8 +28,8 @@ void ParseErrorBody(const std::string& body, int* code, std::string* message) {
 
 }  // namespace
 
-Verdict ClassifyResponse(int status, const std::string& body,
-                         const std::string& retry_after_header) {
+Verdict ClassifyResponse(int status, const std::string& body, const std::string& retry_after_header,
+                         int64_t now_unix_seconds) {
   Verdict v;
   v.status = status;
   int code = -1;
@@ -40,7 +40,7 @@ Verdict ClassifyResponse(int status, const std::string& body,
     v.kind = Verdict::kOk;
   } else if (status == 429 || status == 408 || status >= 500) {
     v.kind = Verdict::kRetry;
-    v.retry_after = ParseRetryAfter(retry_after_header);
+    v.retry_after = delivery::ParseRetryAfter(retry_after_header, now_unix_seconds);
   } else if (status == 403 && code == 4) {
     v.kind = Verdict::kRefused;
   } else {

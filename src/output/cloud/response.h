@@ -3,6 +3,8 @@
 // (fuzz/cloud_response_fuzz.cc).
 #pragma once
 
+#include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 
@@ -26,8 +28,9 @@ struct Verdict {
 };
 
 // The verdict for an HTTP answer. `body` may hold k6's JSON error
-// {"error":{"code":N,"message":"..."}}; anything else is ignored.
-Verdict ClassifyResponse(int status, const std::string& body,
-                         const std::string& retry_after_header);
+// {"error":{"code":N,"message":"..."}}; anything else is ignored. Retry-After goes through
+// the delivery path's parser (seconds or an HTTP-date, relative to `now_unix_seconds`).
+Verdict ClassifyResponse(int status, const std::string& body, const std::string& retry_after_header,
+                         int64_t now_unix_seconds = static_cast<int64_t>(std::time(nullptr)));
 
 }  // namespace volley::output::cloud

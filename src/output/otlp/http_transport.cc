@@ -1,58 +1,12 @@
-// OTLP/HTTP over http::HttpClient (see otlp_transport.h).
+// OTLP/HTTP on the delivery path's HTTP transport (see otlp_transport.h).
 #include <zlib.h>
 
 #include <algorithm>
 #include <utility>
 
 #include "otlp_transport.h"
-#include "volley/common/http_client.h"
 
 namespace volley::output {
-namespace {
-
-constexpr Nanos kMaxConnectTimeout = std::chrono::seconds(3);
-
-class HttpTransport final : public OtlpTransport {
- public:
-  HttpTransport(const OtlpSettings& settings, std::string url)
-      : url_(std::move(url)), gzip_(settings.gzip) {
-    for (const auto& [k, v] : settings.headers) headers_.Add(k, v);
-  }
-
-  Result<OtlpHttpReply> Post(const std::string& body, Nanos timeout) override {
-    http::ClientRequest req;
-    req.url = url_;
-    req.headers = headers_;
-    req.headers.Set("Content-Type", "application/x-protobuf");
-    if (gzip_) req.headers.Set("Content-Encoding", "gzip");
-    req.body = body;
-    req.timeout = timeout;
-    req.connect_timeout = std::min(timeout, kMaxConnectTimeout);
-    req.max_response_bytes = kMaxResponseBytes;
-    auto res = client_.Send(req);
-    if (!res) {
-      Error e = res.error();
-      if (e.code == ErrorCode::kTls || e.code == ErrorCode::kInvalidArgument)
-        e.code = ErrorCode::kIo;
-      return tl::unexpected(e);
-    }
-    OtlpHttpReply reply;
-    reply.status = res->status;
-    reply.body = std::move(res->body);
-    reply.retry_after = std::string(res->headers.Get("Retry-After"));
-    return reply;
-  }
-
-  void Cancel() override { client_.Cancel(); }
-
- private:
-  const std::string url_;
-  http::HttpClient client_;  // Send on the exporter thread; Cancel from any thread
-  http::Headers headers_;
-  const bool gzip_;
-};
-
-}  // namespace
 
 Result<OtlpUrlParts> SplitOtlpUrl(const std::string& url) {
   const size_t scheme_end = url.find("://");
@@ -103,7 +57,12 @@ Result<std::string> GzipCompress(const std::string& data) {
 Result<std::unique_ptr<OtlpTransport>> MakeHttpTransport(const OtlpSettings& settings) {
   auto parts = SplitOtlpUrl(settings.endpoint);
   if (!parts) return tl::unexpected(parts.error());
-  return std::unique_ptr<OtlpTransport>(new HttpTransport(settings, settings.endpoint));
+  delivery::HttpTransportOptions options;
+  options.url = settings.endpoint;
+  for (const auto& [k, v] : settings.headers) options.headers.Add(k, v);
+  options.headers.Set("Content-Type", "application/x-protobuf");
+  if (settings.gzip) options.headers.Set("Content-Encoding", "gzip");
+  return delivery::MakeHttpTransport(std::move(options));
 }
 
 }  // namespace volley::output

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "fakes/otlp_test_receiver.h"
+#include "fakes/push_output_test_util.h"
 #include "volley/output/otlp_output.h"
 
 namespace volley::output {
@@ -23,16 +24,9 @@ using testing::TestReceiver;
 
 constexpr int64_t kWallStart = 1'800'000'000'000'000'000;
 
-class OtlpFaultTest : public ::testing::Test {
+class OtlpFaultTest : public testing::PushOutputTest {
  protected:
-  OtlpFaultTest() : collector_(clock_.Now()) {
-    ctx_.collector_start = clock_.Now();
-    ctx_.wall_start_unix_nanos = kWallStart;
-    ctx_.run_id = "r";
-    ctx_.node_id = "n";
-    ctx_.region = "eu";
-    ctx_.clock = &clock_;
-  }
+  OtlpFaultTest() : PushOutputTest(kWallStart) {}
 
   void Make(const std::string& url, std::vector<std::pair<std::string, std::string>> options = {},
             std::map<std::string, std::string> env = {}) {
@@ -40,10 +34,7 @@ class OtlpFaultTest : public ::testing::Test {
     auto out = OtlpOutput::Create(url, options, env, ctx_);
     ASSERT_TRUE(out.has_value()) << out.error().message;
     out_ = std::move(*out);
-    out_->set_log_sink([this](const std::string& line) {
-      std::lock_guard<std::mutex> lock(log_mu_);
-      log_.push_back(line);
-    });
+    out_->set_log_sink(LogSink());
   }
 
   // One interval: 7 more requests, then the fake clock moves to the next collection.
@@ -59,18 +50,6 @@ class OtlpFaultTest : public ::testing::Test {
       std::this_thread::sleep_for(milliseconds(1));
     }
     ASSERT_GT(out_->collections(), before);
-  }
-
-  // Advances the fake clock 100 ms at a time (giving the threads a few real ms after each
-  // step) until `cond` holds; false after 30 s of real time.
-  bool PumpUntil(const std::function<bool()>& cond) {
-    const auto end = std::chrono::steady_clock::now() + seconds(30);
-    while (!cond()) {
-      if (std::chrono::steady_clock::now() > end) return false;
-      clock_.Advance(milliseconds(100));
-      std::this_thread::sleep_for(milliseconds(3));
-    }
-    return true;
   }
 
   // Every (series, timestamp) arrived exactly once, timestamps in arrival order increase,
@@ -101,21 +80,9 @@ class OtlpFaultTest : public ::testing::Test {
     return times.size();
   }
 
-  size_t LogsContaining(const std::string& part) {
-    std::lock_guard<std::mutex> lock(log_mu_);
-    size_t n = 0;
-    for (const auto& l : log_) n += l.find(part) != std::string::npos ? 1 : 0;
-    return n;
-  }
-
-  FakeClock clock_;
-  metrics::Collector collector_;
-  OutputContext ctx_;
   // Declared before out_, so the reporter (and its keep-alive connection) goes first.
   std::unique_ptr<TestReceiver> rx_;
   std::unique_ptr<OtlpOutput> out_;
-  std::mutex log_mu_;
-  std::vector<std::string> log_;
 };
 
 TEST_F(OtlpFaultTest, ServiceUnavailableForAWhileThenEveryPointOnce) {

@@ -6,9 +6,11 @@
 #include <system_error>
 #include <utility>
 
-#include "clock_wait.h"
-#include "otlp_exporter.h"
 #include "otlp_transport.h"
+#include "retry_policy.h"
+#include "volley/output/delivery.h"
+#include "volley/output/delivery_sender.h"
+#include "volley/output/delivery_ticker.h"
 #include "volley/output/prometheus.h"
 #include "volley/wire/otlp_metrics.h"
 
@@ -67,12 +69,25 @@ OtlpOutput::OtlpOutput(OtlpSettings settings, const OutputContext& ctx,
                        std::unique_ptr<OtlpTransport> transport)
     : settings_(std::move(settings)), ctx_(ctx) {
   log_sink_ = [](const std::string& line) { fprintf(stderr, "volley: otlp: %s\n", line.c_str()); };
-  exporter_ = std::make_unique<Exporter>(settings_, ctx_, std::move(transport),
-                                         [this](const std::string& line) { Log(line); });
+  delivery::SenderOptions o;
+  o.endpoint = settings_.endpoint;
+  o.queue_bytes = settings_.queue_bytes;
+  o.timeout = settings_.timeout;
+  o.backoff_initial = settings_.backoff_initial;
+  o.backoff_max = settings_.backoff_max;
+  o.dropped_counter = "otlp_dropped_batches_total";
+  exporter_ = std::make_unique<delivery::Sender>(
+      std::move(o), ctx_, std::move(transport),
+      [this](const OtlpHttpReply& reply) { return Classify(reply); },
+      [this](const std::string& line) { Log(line); });
+  ticker_ = std::make_unique<delivery::Ticker>(*ctx_.clock, settings_.interval, [this](Nanos now) {
+    if (auto batch = Collect(now)) exporter_->Enqueue(std::move(*batch));
+  });
 }
 
 OtlpOutput::~OtlpOutput() {
   Stop(ctx_.clock->Now());
+  ticker_.reset();    // joined before the exporter goes
   exporter_.reset();  // joins the exporter thread if Start failed half-way
 }
 
@@ -91,32 +106,9 @@ Result<void> OtlpOutput::Start(const metrics::Collector& collector) {
   if (started_) return {};
   collector_ = &collector;
   if (auto r = exporter_->Start(); !r) return r;
-  // The first collection is due one interval after now, read here rather than on the new
-  // thread, so a test that advances a FakeClock right after Start cannot skip it.
-  const Nanos first = ctx_.clock->Now() + settings_.interval;
-  try {
-    collect_thread_ = std::thread([this, first] { CollectLoop(first); });
-  } catch (const std::system_error& e) {
-    return MakeError(ErrorCode::kInternal,
-                     std::string("otlp: cannot start the collection thread: ") + e.what());
-  }
+  if (auto r = ticker_->Start("otlp"); !r) return r;
   started_ = true;
   return {};
-}
-
-void OtlpOutput::CollectLoop(Nanos first) {
-  const Clock& clock = *ctx_.clock;
-  std::unique_lock<std::mutex> lock(mu_);
-  Nanos next = first;
-  while (!stopping_) {
-    if (otlp::WaitUntil(cv_, lock, clock, next, [&] { return stopping_; })) break;
-    lock.unlock();
-    const Nanos now = clock.Now();
-    if (auto batch = Collect(now)) exporter_->Enqueue(std::move(*batch));
-    lock.lock();
-    next += settings_.interval;
-    if (next <= now) next = now + settings_.interval;  // fell behind: skip, never burst
-  }
 }
 
 void OtlpOutput::Stop(Nanos deadline) {
@@ -124,16 +116,14 @@ void OtlpOutput::Stop(Nanos deadline) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!started_ || stopped_) return;
     stopped_ = true;
-    stopping_ = true;
-    cv_.notify_all();
   }
-  collect_thread_.join();
+  ticker_->Stop();
   // The last collection (the final values) goes to the exporter together with the switch
   // to flushing, so it is sent under the deadline like the rest of the backlog.
   exporter_->Finish(deadline, Collect(ctx_.clock->Now()));
 }
 
-std::optional<otlp::Batch> OtlpOutput::Collect(Nanos now) {
+std::optional<delivery::Batch> OtlpOutput::Collect(Nanos now) {
   metrics::Snapshot all = collector_->Cumulative();
   OtlpStats self = stats();
   all.Put({"otlp_exports_total", {{"result", "ok"}}},
@@ -183,13 +173,61 @@ std::optional<otlp::Batch> OtlpOutput::Collect(Nanos now) {
     body = std::move(*gz);
   }
   const uint64_t seq = collections_.fetch_add(1) + 1;
-  return otlp::Batch{seq, t, std::make_shared<const std::string>(std::move(body))};
+  return delivery::Batch{seq, t, std::make_shared<const std::string>(std::move(body))};
 }
 
 OtlpStats OtlpOutput::stats() const {
+  const delivery::SenderStats d = exporter_->Stats();
   OtlpStats s;
-  exporter_->FillStats(&s);
+  s.batches = d.batches;
+  s.exports_ok = d.exports_ok;
+  s.exports_failed = d.exports_failed;
+  s.exports_retried = d.exports_retried;
+  s.partial_successes = partial_successes_.load();
+  s.rejected_points = rejected_points_.load();
+  s.dropped_batches = d.dropped_batches;
+  s.unsent_at_stop = d.unsent_at_stop;
+  s.queue_bytes = d.queue_bytes;
+  s.queue_batches = d.queue_batches;
   return s;
+}
+
+delivery::Outcome OtlpOutput::Classify(const OtlpHttpReply& reply) {
+  delivery::Outcome out;
+  switch (otlp::ClassifyStatus(reply.status)) {
+    case otlp::ReplyClass::kOk: {
+      out.kind = delivery::Outcome::kOk;
+      auto decoded = wire::DecodeOtlpExportResponse(reply.body);
+      if (!decoded) {
+        out.log_kind = "bad response";
+        out.log_line = "endpoint answered " + std::to_string(reply.status) + " with " +
+                       decoded.error().message + "; counted as success";
+      } else if (decoded->partial) {
+        ++partial_successes_;
+        if (decoded->rejected_data_points > 0) {
+          rejected_points_ += static_cast<uint64_t>(decoded->rejected_data_points);
+        }
+        out.log_kind = "partial";
+        out.log_line = "partial success: " + std::to_string(decoded->rejected_data_points) +
+                       " data points rejected: " + decoded->error_message +
+                       " (not retried; logged once)";
+      }
+      return out;
+    }
+    case otlp::ReplyClass::kRetryable:
+      out.kind = delivery::Outcome::kRetry;
+      return out;
+    case otlp::ReplyClass::kFatal: {
+      out.kind = delivery::Outcome::kDrop;
+      const std::string message = wire::DecodeOtlpErrorStatus(reply.body);
+      out.log_kind = "status " + std::to_string(reply.status);
+      out.log_line = "endpoint " + settings_.endpoint + " answered HTTP " +
+                     std::to_string(reply.status) + (message.empty() ? "" : ": " + message) +
+                     "; the batch is dropped (not retryable; logged once per status)";
+      return out;
+    }
+  }
+  return out;
 }
 
 uint64_t OtlpOutput::collections() const { return collections_.load(); }

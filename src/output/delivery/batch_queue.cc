@@ -1,8 +1,8 @@
-#include "batch_queue.h"
-
 #include <utility>
 
-namespace volley::output::otlp {
+#include "volley/output/delivery_queue.h"
+
+namespace volley::output::delivery {
 
 uint64_t BatchQueue::Push(Batch batch) {
   const size_t keep_first = sending_ ? 1 : 0;  // the batch in flight stays
@@ -47,4 +47,4 @@ uint64_t BatchQueue::Clear() {
   return n;
 }
 
-}  // namespace volley::output::otlp
+}  // namespace volley::output::delivery

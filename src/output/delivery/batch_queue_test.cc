@@ -1,8 +1,8 @@
-#include "batch_queue.h"
-
 #include <gtest/gtest.h>
 
-namespace volley::output::otlp {
+#include "volley/output/delivery_queue.h"
+
+namespace volley::output::delivery {
 namespace {
 
 Batch Make(uint64_t seq, size_t bytes) {
@@ -72,4 +72,4 @@ TEST(BatchQueue, OversizedBatchIsDroppedItself) {
 }
 
 }  // namespace
-}  // namespace volley::output::otlp
+}  // namespace volley::output::delivery

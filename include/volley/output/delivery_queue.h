@@ -1,5 +1,5 @@
-// The exporter's backlog: encoded export batches waiting to be sent, oldest first, bounded
-// in bytes. Not thread-safe: the exporter guards it with its mutex.
+// A push output's backlog (the delivery path's queue): encoded batches waiting to be sent, oldest
+// first, bounded in bytes. Not thread-safe: delivery::Sender guards it with its mutex.
 #pragma once
 
 #include <cstddef>
@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-namespace volley::output::otlp {
+namespace volley::output::delivery {
 
 // One export request, ready to POST (gzipped when the settings say so).
 struct Batch {
@@ -56,4 +56,4 @@ class BatchQueue {
   bool sending_ = false;  // batches_.front() is being sent
 };
 
-}  // namespace volley::output::otlp
+}  // namespace volley::output::delivery
