@@ -32,17 +32,29 @@ class ControllerExecutor final : public cluster::RunExecutor {
   NodeController& node_;
 };
 
+// DISCOVERY_MODE=consul (node_cluster_consul.cc): the discovery and the member it starts
+// once its peers pass.
+struct ConsulBootstrap;
+
 // The cluster member of a `volley node` and its run agent. Stop() detaches the agent, then
 // stops the member. Thread-safe.
 struct NodeCluster {
   std::unique_ptr<ControllerExecutor> executor;
   std::unique_ptr<cluster::RunAgent> agent;
-  std::unique_ptr<cluster::ClusterNode> node;
-  void Stop() {
-    if (agent) agent->Detach();
-    if (node) node->Stop();
-  }
-  ~NodeCluster() { Stop(); }
+  std::unique_ptr<cluster::ClusterNode> node;  // static discovery (set before serving)
+  std::unique_ptr<ConsulBootstrap> consul;     // consul discovery, else nullptr
+
+  // The member: `node`, or the one consul discovery started (nullptr until its peers
+  // pass). Any thread.
+  cluster::ClusterNode* Node() const;
+  // Consul discovery starts once the control API serves /health/cluster at host:port (the
+  // check's URL); a no-op for static discovery.
+  void ControlApiStarted(const std::string& host, uint16_t port);
+  // GET /health/cluster; with consul discovery, a `discovery` object too.
+  std::string HealthJson() const;
+  void Stop();
+  NodeCluster();  // out of line: ConsulBootstrap is complete only there
+  ~NodeCluster();
 };
 
 // Starts the member of `options` with its run agent on `controller` (which must outlive
@@ -52,6 +64,11 @@ struct NodeCluster {
 // Errors otherwise: why the port or the data directory failed.
 Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     std::optional<cluster::ClusterOptions> options, NodeController& controller);
+
+// StartNodeCluster's part for DISCOVERY_MODE=consul (node_cluster_consul.cc): reads the
+// CONSUL_* variables and keeps `options` until ControlApiStarted. kInvalidArgument naming
+// each bad variable.
+Result<void> PrepareConsul(NodeCluster& cluster, cluster::ClusterOptions options);
 
 // POST /cluster/config (a YAML plan: 200 {"run_id"} or 400 with "problems"), GET
 // /cluster/run (RunAgent::RunJson), POST /cluster/stop, and GET /health/cluster.

@@ -77,6 +77,10 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
   auto out = std::make_unique<NodeCluster>();
   out->executor = std::make_unique<ControllerExecutor>(controller);
   out->agent = cluster::RunAgent::Create(std::move(run), *out->executor);
+  if (options->discovery == "consul") {
+    if (auto r = PrepareConsul(*out, std::move(*options)); !r) return tl::unexpected(r.error());
+    return out;  // the member starts once its peers pass in Consul (ControlApiStarted)
+  }
   auto node = cluster::ClusterNode::Start(std::move(*options), out->agent->Hooks());
   if (!node) return tl::unexpected(node.error());
   out->node = std::move(*node);
@@ -87,7 +91,7 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
 void AddClusterRoutes(http::Router& router, NodeCluster& cluster) {
   router.Handle("GET", "/health/cluster", [&cluster](const http::Request&, http::Response& res) {
     res.content_type = "application/json";
-    res.body = cluster::ClusterHealthJson(cluster.node->Status());
+    res.body = cluster.HealthJson();
   });
   router.Handle("GET", "/cluster/run", [&cluster](const http::Request&, http::Response& res) {
     Json(res, 200, cluster.agent->RunJson());
