@@ -39,22 +39,32 @@ bool SplitHostPort(const std::string& a, std::string* host, int* port) {
 
 }  // namespace
 
+Result<std::string> ConsulAddrFromEnv(const config::EnvLookup& env) {
+  const char* v = env("CONSUL_ADDR");
+  if (v == nullptr || *v == '\0') return std::string("http://127.0.0.1:8500");
+  std::string addr(Trim(v));
+  if (addr.find("://") == std::string::npos) addr = "http://" + addr;
+  while (!addr.empty() && addr.back() == '/') addr.pop_back();
+  auto u = ParseUrl(addr);
+  if (!u) return MakeError(ErrorCode::kInvalidArgument, "CONSUL_ADDR: " + u.error().message);
+  if (u->path != "/") {
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "CONSUL_ADDR: expected http(s)://host:port with no path, got '" + std::string(v) + "'");
+  }
+  return addr;
+}
+
 Result<ConsulOptions> ConsulOptionsFromEnv(const config::EnvLookup& env,
                                            const ClusterOptions& cluster,
                                            const std::string& control_url) {
   ConsulOptions o;
   std::string problems;
   auto add = [&](const std::string& line) { problems += (problems.empty() ? "" : "\n") + line; };
-  if (const char* v = env("CONSUL_ADDR"); v != nullptr && *v != '\0') {
-    std::string addr(Trim(v));
-    if (addr.find("://") == std::string::npos) addr = "http://" + addr;
-    while (!addr.empty() && addr.back() == '/') addr.pop_back();
-    if (auto u = ParseUrl(addr); !u) {
-      add("CONSUL_ADDR: " + u.error().message);
-    } else if (u->path != "/") {
-      add("CONSUL_ADDR: expected http(s)://host:port with no path, got '" + std::string(v) + "'");
-    }
-    o.addr = addr;
+  if (auto addr = ConsulAddrFromEnv(env); !addr) {
+    add(addr.error().message);
+  } else {
+    o.addr = *addr;
   }
   if (const char* v = env("CONSUL_SERVICE_NAME"); v != nullptr && *v != '\0') {
     o.service = std::string(Trim(v));

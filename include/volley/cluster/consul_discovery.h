@@ -42,6 +42,10 @@ struct ConsulOptions {
   Nanos refresh = std::chrono::seconds(60);          // re-register this often anyway
 };
 
+// CONSUL_ADDR (default http://127.0.0.1:8500; http:// added when no scheme is given; no
+// path), as discovery and the consul-kv config source read it. kInvalidArgument naming it.
+Result<std::string> ConsulAddrFromEnv(const config::EnvLookup& env);
+
 // CONSUL_* over the defaults, with the registration taken from `cluster` (node id, region,
 // SelfAddress). `control_url` is the node's control API ("http://host:port"): the check
 // fetches <control_url>/health/cluster. kInvalidArgument naming each bad variable.
