@@ -35,14 +35,17 @@ class ControllerExecutor final : public cluster::RunExecutor {
 // DISCOVERY_MODE=consul (node_cluster_consul.cc): the discovery and the member it starts
 // once its peers pass.
 struct ConsulBootstrap;
+// CLUSTER_CONFIG_SOURCE (node_cluster_config.h): the coordinator's plan source.
+class ConfigSourceRunner;
 
 // The cluster member of a `volley node` and its run agent. Stop() detaches the agent, then
 // stops the member. Thread-safe.
 struct NodeCluster {
   std::unique_ptr<ControllerExecutor> executor;
   std::unique_ptr<cluster::RunAgent> agent;
-  std::unique_ptr<cluster::ClusterNode> node;  // static discovery (set before serving)
-  std::unique_ptr<ConsulBootstrap> consul;     // consul discovery, else nullptr
+  std::unique_ptr<cluster::ClusterNode> node;         // static discovery (set before serving)
+  std::unique_ptr<ConsulBootstrap> consul;            // consul discovery, else nullptr
+  std::unique_ptr<ConfigSourceRunner> config_source;  // CLUSTER_CONFIG_SOURCE, else nullptr
 
   // The member: `node`, or the one consul discovery started (nullptr until its peers
   // pass). Any thread.
@@ -60,7 +63,8 @@ struct NodeCluster {
 // Starts the member of `options` with its run agent on `controller` (which must outlive
 // it), or returns nullptr for nullopt (then no cluster port is opened). Run settings from
 // the environment: CLUSTER_START_DELAY (ms, default 2000), CLUSTER_DISTRIBUTION (divide |
-// replicate), CLUSTER_LOST_AFTER (ms, default 5000); kInvalidArgument naming a bad one.
+// replicate), CLUSTER_LOST_AFTER (ms, default 5000), CLUSTER_CONFIG_SOURCE and its
+// variables (config_source.h); kInvalidArgument naming a bad one.
 // Errors otherwise: why the port or the data directory failed.
 Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     std::optional<cluster::ClusterOptions> options, NodeController& controller);

@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
 #include "node_cluster.h"
+#include "node_cluster_config.h"
 #include "volley/cluster/cluster_env.h"
 #include "volley/cluster/consul_discovery.h"
 #include "volley/common/env.h"
@@ -119,9 +121,19 @@ void NodeCluster::ControlApiStarted(const std::string& host, uint16_t port) {
   consul->starter = std::thread([b] { b->Start(); });
 }
 
+// The config source's state, when there is one, as /health/cluster's `config_source`.
+static std::string WithConfigSource(std::string json, const ConfigSourceRunner* source) {
+  if (source == nullptr) return json;
+  auto j = nlohmann::json::parse(json, nullptr, false);
+  if (j.is_discarded()) return json;
+  j["config_source"] = nlohmann::json::parse(source->Json());
+  return j.dump();
+}
+
 std::string NodeCluster::HealthJson() const {
   cluster::ClusterNode* n = Node();
-  if (!consul) return cluster::ClusterHealthJson(n->Status());
+  if (!consul)
+    return WithConfigSource(cluster::ClusterHealthJson(n->Status()), config_source.get());
   cluster::ClusterStatus s;
   if (n != nullptr) {
     s = n->Status();
@@ -139,10 +151,12 @@ std::string NodeCluster::HealthJson() const {
       h.last_error = "the cluster member did not start: " + consul->start_error;
     }
   }
-  return cluster::WithDiscoveryJson(cluster::ClusterHealthJson(s), h);
+  return WithConfigSource(cluster::WithDiscoveryJson(cluster::ClusterHealthJson(s), h),
+                          config_source.get());
 }
 
 void NodeCluster::Stop() {
+  if (config_source) config_source->Stop();
   if (consul) {
     consul->stop = true;
     if (consul->starter.joinable()) consul->starter.join();

@@ -5,7 +5,9 @@
 
 #include "control_api.h"
 #include "node_cluster.h"
+#include "node_cluster_config.h"
 #include "volley/cluster/cluster_env.h"
+#include "volley/cluster/config_source.h"
 #include "volley/common/env.h"
 #include "volley/config/plan_split.h"
 #include "volley/plan/plan_check.h"
@@ -74,17 +76,23 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     if (!dist) return tl::unexpected(dist.error());
     run.distribution = *dist;
   }
+  auto source = cluster::ConfigSourceFromEnv(env);
+  if (!source) return tl::unexpected(source.error());
   auto out = std::make_unique<NodeCluster>();
   out->executor = std::make_unique<ControllerExecutor>(controller);
   out->agent = cluster::RunAgent::Create(std::move(run), *out->executor);
   if (options->discovery == "consul") {
     if (auto r = PrepareConsul(*out, std::move(*options)); !r) return tl::unexpected(r.error());
-    return out;  // the member starts once its peers pass in Consul (ControlApiStarted)
+    // The member starts once its peers pass in Consul (ControlApiStarted).
+  } else {
+    auto node = cluster::ClusterNode::Start(std::move(*options), out->agent->Hooks());
+    if (!node) return tl::unexpected(node.error());
+    out->node = std::move(*node);
+    out->agent->Attach(*out->node);
   }
-  auto node = cluster::ClusterNode::Start(std::move(*options), out->agent->Hooks());
-  if (!node) return tl::unexpected(node.error());
-  out->node = std::move(*node);
-  out->agent->Attach(*out->node);
+  if (!source->kind.empty()) {
+    out->config_source = std::make_unique<ConfigSourceRunner>(std::move(*source), *out);
+  }
   return out;
 }
 
