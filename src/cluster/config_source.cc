@@ -259,24 +259,19 @@ Result<ConfigSourceOptions> ConfigSourceFromEnv(const config::EnvLookup& env) {
         ErrorCode::kInvalidArgument,
         "CLUSTER_CONFIG_SOURCE: expected file, consul-kv or gcs, got '" + o.kind + "'");
   }
-  if (const char* v = env("CLUSTER_CONFIG_TIMEOUT_SECS"); v != nullptr && *v != '\0') {
+  auto seconds = [&](const char* name, long max, std::chrono::seconds& out) {
+    const char* v = env(name);
+    if (v == nullptr || *v == '\0') return;
     char* end = nullptr;
     const long n = std::strtol(v, &end, 10);
-    if (end == v || *end != '\0' || n < 1 || n > 3600) {
-      add("CLUSTER_CONFIG_TIMEOUT_SECS: expected seconds (1-3600), got '" + std::string(v) + "'");
-    } else {
-      o.timeout = std::chrono::seconds(n);
+    if (end == v || *end != '\0' || n < 1 || n > max) {
+      return add(std::string(name) + ": expected seconds (1-" + std::to_string(max) + "), got '" +
+                 v + "'");
     }
-  }
-  if (const char* v = env("CLUSTER_CONFIG_POLL_SECS"); v != nullptr && *v != '\0') {
-    char* end = nullptr;
-    const long n = std::strtol(v, &end, 10);
-    if (end == v || *end != '\0' || n < 1 || n > 86400) {
-      add("CLUSTER_CONFIG_POLL_SECS: expected seconds (>= 1), got '" + std::string(v) + "'");
-    } else {
-      o.poll = std::chrono::seconds(n);
-    }
-  }
+    out = std::chrono::seconds(n);
+  };
+  seconds("CLUSTER_CONFIG_TIMEOUT_SECS", 3600, o.timeout);
+  seconds("CLUSTER_CONFIG_POLL_SECS", 86400, o.poll);
   if (o.kind == "file") {
     text("CLUSTER_CONFIG_FILE", o.file);
     if (o.file.empty())

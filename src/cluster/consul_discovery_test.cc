@@ -1,17 +1,14 @@
 // Consul discovery against the fake Consul agent (test/fakes/fake_consul.h).
 #include "volley/cluster/consul_discovery.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "fakes/fake_consul.h"
+#include "fakes/free_port.h"
 #include "volley/common/http_server.h"
 
 namespace volley::cluster {
@@ -28,18 +25,6 @@ bool WaitFor(F cond, milliseconds timeout = milliseconds(15'000)) {
     std::this_thread::sleep_for(milliseconds(5));
   }
   return true;
-}
-
-uint16_t FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 // The node's /health/cluster: always 200.
@@ -118,7 +103,7 @@ TEST(ConsulDiscoveryTest, RegistersTheSeedDefinitionAndFollowsTheRole) {
 }
 
 TEST(ConsulDiscoveryTest, RetriesUntilConsulAppears) {
-  const uint16_t port = FreePort();
+  const uint16_t port = testing::FreeLoopbackPort();
   HealthEndpoint health;
   auto d = ConsulDiscovery::Start(
       Options("http://127.0.0.1:" + std::to_string(port), health.url(), 7001), nullptr);

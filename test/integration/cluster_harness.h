@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "fakes/free_port.h"
 #include "fakes/subprocess.h"
 #include "volley/common/http_client.h"
 
@@ -25,19 +26,6 @@
 namespace volley::testing {
 
 using nlohmann::json;
-
-// A port that was free a moment ago (bound to port 0 on 127.0.0.1, then closed).
-inline uint16_t FreeLoopbackPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 struct ClusterMember {
   std::string name;        // CLUSTER_NODE_ID
