@@ -26,6 +26,8 @@ struct ConsulBootstrap {
   std::string self;  // SelfAddress(options)
   cluster::RunAgent* agent = nullptr;
   std::unique_ptr<cluster::ConsulDiscovery> discovery;  // set once by ControlApiStarted
+  // `discovery` for the handlers' threads (the control API serves before it is set).
+  std::atomic<cluster::ConsulDiscovery*> published{nullptr};
   std::atomic<cluster::ClusterNode*> live{nullptr};
   std::unique_ptr<cluster::ClusterNode> node;  // written by the starter before `live`
   std::thread starter;
@@ -118,6 +120,7 @@ void NodeCluster::ControlApiStarted(const std::string& host, uint16_t port) {
   fprintf(stderr, "volley cluster: consul discovery: %s, service '%s' (id %s), check %s\n",
           consul->consul.addr.c_str(), consul->consul.service.c_str(),
           consul->consul.service_id.c_str(), consul->consul.check_url.c_str());
+  consul->published.store(consul->discovery.get());
   consul->starter = std::thread([b] { b->Start(); });
 }
 
@@ -143,7 +146,7 @@ std::string NodeCluster::HealthJson() const {
     s.address = consul->self;
   }
   cluster::DiscoveryHealth h;
-  if (consul->discovery) h = consul->discovery->Health();
+  if (cluster::ConsulDiscovery* d = consul->published.load()) h = d->Health();
   {
     std::lock_guard<std::mutex> l(consul->mu);
     if (!consul->start_error.empty()) {
