@@ -89,7 +89,25 @@ std::string NodeClusterHelp() {
          "                                (default 15); its last snapshot still counts\n"
          "  GET /metrics (leader)         the merged run: per region with `region`, global\n"
          "                                without; followers serve their own view\n"
-         "  GET /cluster/live             the leader's merged live figures (404: none yet)\n";
+         "  GET /cluster/live             the leader's merged live figures (404: none yet)\n"
+         "\nConsul discovery (DISCOVERY_MODE=consul; no CLUSTER_NODES needed):\n"
+         "  CONSUL_ADDR              agent address (http://127.0.0.1:8500)\n"
+         "  CONSUL_SERVICE_NAME      service to register and watch (loadtest-cluster)\n"
+         "  CONSUL_HTTP_TOKEN        ACL token (X-Consul-Token); never logged\n"
+         "  CONSUL_BOOTSTRAP_EXPECT  passing members (this one included) to wait for before a\n"
+         "                           node with no Raft state bootstraps (3)\n"
+         "  CONSUL_DEREGISTER_AFTER  DeregisterCriticalServiceAfter of the check (1m)\n"
+         "\nPlan source of the coordinator (CLUSTER_CONFIG_SOURCE=file|consul-kv|gcs):\n"
+         "  CLUSTER_CONFIG_FILE          file: the plan's path\n"
+         "  CONSUL_CONFIG_KEY            consul-kv: the key (loadtest/config)\n"
+         "  GCS_CONFIG_BUCKET/_OBJECT    gcs: where the plan is; token from\n"
+         "                               GOOGLE_APPLICATION_CREDENTIALS (service-account key) or\n"
+         "                               the metadata server (GCE_METADATA_HOST);\n"
+         "                               STORAGE_EMULATOR_HOST: an emulator, no auth;\n"
+         "                               GCS_API_ENDPOINT: another endpoint, auth kept\n"
+         "  CLUSTER_CONFIG_TIMEOUT_SECS  per request (30)\n"
+         "  CLUSTER_CONFIG_POLL_SECS     how often the coordinator looks for a new version\n"
+         "                               while no run is active (10)\n";
 }
 
 }  // namespace volley::cli

@@ -50,20 +50,39 @@ class ControllerExecutor final : public cluster::RunExecutor {
   NodeController& node_;
 };
 
+// DISCOVERY_MODE=consul (node_cluster_consul.cc): the discovery and the member it starts
+// once its peers pass.
+struct ConsulBootstrap;
+// CLUSTER_CONFIG_SOURCE (node_cluster_config.h): the coordinator's plan source.
+class ConfigSourceRunner;
+
 // The cluster member of a `volley node` and its run agent. Stop() detaches the agent, then
 // stops the member. Thread-safe.
 struct NodeCluster {
   std::unique_ptr<ClusterMetrics> metrics;  // declared first: the node's hooks call it
   std::unique_ptr<ControllerExecutor> executor;
   std::unique_ptr<cluster::RunAgent> agent;
-  std::unique_ptr<cluster::ClusterNode> node;
-  void Stop() {
-    if (metrics) metrics->Stop();
-    if (agent) agent->Detach();
-    if (node) node->Stop();
-  }
-  ~NodeCluster() { Stop(); }
+  std::unique_ptr<cluster::ClusterNode> node;         // static discovery (set before serving)
+  std::unique_ptr<ConsulBootstrap> consul;            // consul discovery, else nullptr
+  std::unique_ptr<ConfigSourceRunner> config_source;  // CLUSTER_CONFIG_SOURCE, else nullptr
+
+  // The member: `node`, or the one consul discovery started (nullptr until its peers
+  // pass). Any thread.
+  cluster::ClusterNode* Node() const;
+  // Consul discovery starts once the control API serves /health/cluster at host:port (the
+  // check's URL); a no-op for static discovery.
+  void ControlApiStarted(const std::string& host, uint16_t port);
+  // GET /health/cluster; with consul discovery, a `discovery` object too.
+  std::string HealthJson() const;
+  void Stop();
+  NodeCluster();  // out of line: ConsulBootstrap is complete only there
+  ~NodeCluster();
 };
+
+// Starts the member of `options` with the hooks of `cluster`'s run agent and metrics, and
+// attaches both to it (static discovery at once; consul discovery once its peers pass).
+Result<std::unique_ptr<cluster::ClusterNode>> StartMember(NodeCluster& cluster,
+                                                          const cluster::ClusterOptions& options);
 
 // Starts the member of `options` with its run agent on `controller` (which must outlive
 // it), or returns nullptr for nullopt (then no cluster port is opened). Run settings from
@@ -71,6 +90,11 @@ struct NodeCluster {
 // or the data directory failed.
 Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     std::optional<cluster::ClusterOptions> options, NodeController& controller);
+
+// StartNodeCluster's part for DISCOVERY_MODE=consul (node_cluster_consul.cc): reads the
+// CONSUL_* variables and keeps `options` until ControlApiStarted. kInvalidArgument naming
+// each bad variable.
+Result<void> PrepareConsul(NodeCluster& cluster, cluster::ClusterOptions options);
 
 // POST /cluster/config (a YAML plan: 200 {"run_id"} or 400 with "problems"), GET
 // /cluster/run (RunAgent::RunJson), POST /cluster/stop, GET /cluster/report and GET

@@ -6,7 +6,9 @@
 
 #include "control_api.h"
 #include "node_cluster.h"
+#include "node_cluster_config.h"
 #include "volley/cluster/cluster_env.h"
+#include "volley/cluster/config_source.h"
 #include "volley/common/env.h"
 #include "volley/config/plan_split.h"
 #include "volley/plan/plan_check.h"
@@ -72,6 +74,17 @@ void ControllerExecutor::StopShare(const std::string& run_id) {
   if (node_.run_id() == run_id) node_.Stop();
 }
 
+Result<std::unique_ptr<cluster::ClusterNode>> StartMember(NodeCluster& cluster,
+                                                          const cluster::ClusterOptions& options) {
+  cluster::ClusterHooks hooks = cluster.agent->Hooks();
+  cluster.metrics->Wrap(hooks);
+  auto node = cluster::ClusterNode::Start(options, std::move(hooks));
+  if (!node) return node;
+  cluster.agent->Attach(**node);
+  cluster.metrics->Start(**node);
+  return node;
+}
+
 Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     std::optional<cluster::ClusterOptions> options, NodeController& controller) {
   if (!options) return std::unique_ptr<NodeCluster>();
@@ -88,10 +101,13 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
   run.distribution = defaults->distribution;
   auto stream = ClusterMetricsOptionsFromEnv(env, options->node_id, options->region);
   if (!stream) return tl::unexpected(stream.error());
+  auto source = cluster::ConfigSourceFromEnv(env);
+  if (!source) return tl::unexpected(source.error());
   auto out = std::make_unique<NodeCluster>();
   // The coordinator prints the cluster's report on its stdout, as a node prints its own.
   run.on_ended = [cluster = out.get()](const cluster::RunRecord& ended) {
-    if (!cluster->node || !cluster->node->Status().coordinator) return;
+    cluster::ClusterNode* node = cluster->Node();
+    if (node == nullptr || !node->Status().coordinator) return;
     PrintClusterReport(ended);
   };
   out->executor = std::make_unique<ControllerExecutor>(controller);
@@ -103,13 +119,17 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     return m->LastCheckpoint(id, node);
   };
   out->agent = cluster::RunAgent::Create(std::move(run), *out->executor);
-  cluster::ClusterHooks hooks = out->agent->Hooks();
-  out->metrics->Wrap(hooks);
-  auto node = cluster::ClusterNode::Start(std::move(*options), std::move(hooks));
-  if (!node) return tl::unexpected(node.error());
-  out->node = std::move(*node);
-  out->agent->Attach(*out->node);
-  out->metrics->Start(*out->node);
+  if (options->discovery == "consul") {
+    if (auto r = PrepareConsul(*out, std::move(*options)); !r) return tl::unexpected(r.error());
+    // The member starts once its peers pass in Consul (ControlApiStarted).
+  } else {
+    auto node = StartMember(*out, *options);
+    if (!node) return tl::unexpected(node.error());
+    out->node = std::move(*node);
+  }
+  if (!source->kind.empty()) {
+    out->config_source = std::make_unique<ConfigSourceRunner>(std::move(*source), *out);
+  }
   return out;
 }
 
@@ -117,7 +137,7 @@ void AddClusterRoutes(http::Router& router, NodeCluster& cluster) {
   AddClusterLiveRoute(router, *cluster.metrics);
   router.Handle("GET", "/health/cluster", [&cluster](const http::Request&, http::Response& res) {
     res.content_type = "application/json";
-    res.body = cluster::ClusterHealthJson(cluster.node->Status());
+    res.body = cluster.HealthJson();
   });
   router.Handle("GET", "/cluster/run", [&cluster](const http::Request&, http::Response& res) {
     Json(res, 200, cluster.agent->RunJson());

@@ -96,7 +96,7 @@ Runner RegisterNode(CLI::App& app) {
       api.extra_routes = [&cluster](http::Router& router) { AddClusterRoutes(router, **cluster); };
     }
     auto cluster_node = [&cluster]() -> const cluster::ClusterNode* {
-      return *cluster ? (*cluster)->node.get() : nullptr;
+      return *cluster ? (*cluster)->Node() : nullptr;
     };
     std::unique_ptr<output::MetricsServer> metrics;
     const std::string metrics_addr =
@@ -135,6 +135,7 @@ Runner RegisterNode(CLI::App& app) {
     fprintf(stderr, "volley node: %s (region %s) control API on http://%s:%u%s\n",
             identity.node_id.c_str(), identity.region.c_str(), addr->host.c_str(),
             (*control)->port(), token_required ? " (token required to change it)" : "");
+    if (*cluster) (*cluster)->ControlApiStarted(addr->host, (*control)->port());
     if (first_plan) {
       Result<std::string> started = node.Start(std::move(*first_plan));
       if (!started) {

@@ -25,7 +25,9 @@ constexpr Doc kDocs[] = {
      "address the other nodes reach this one at (NAT, containers); "
      "default: the bind address, or hostname:port for a wildcard"},
     {"CLUSTER_NODES", "static peer list host:port,host:port (must include this node)"},
-    {"DISCOVERY_MODE", "static (consul arrives with its own issue)"},
+    {"DISCOVERY_MODE",
+     "static (CLUSTER_NODES) | consul (CONSUL_ADDR, CONSUL_SERVICE_NAME, CONSUL_HTTP_TOKEN, "
+     "CONSUL_BOOTSTRAP_EXPECT, CONSUL_DEREGISTER_AFTER: see the README)"},
     {"CLUSTER_NODE_ID", "stable node identity (default: hostname-region)"},
     {"CLUSTER_REGION", "region label (local)"},
     {"CLUSTER_DATA_DIR", "Raft log and snapshots; keep it across restarts (./volley-cluster)"},
@@ -167,17 +169,18 @@ Result<std::string> SelfAddress(const ClusterOptions& o) {
 
 Result<void> ValidateClusterOptions(const ClusterOptions& o) {
   Problems p;
-  if (o.discovery != "static") {
-    p.Add("DISCOVERY_MODE", o.discovery == "consul"
-                                ? "consul discovery is not built yet; use static with CLUSTER_NODES"
-                                : "expected static or consul, got '" + o.discovery + "'");
+  if (o.discovery != "static" && o.discovery != "consul") {
+    p.Add("DISCOVERY_MODE", "expected static or consul, got '" + o.discovery + "'");
   }
+  // Consul discovery fills `nodes` from the passing instances before the member starts.
+  const bool discovered_later = o.discovery == "consul" && o.nodes.empty();
   if (o.node_id.empty()) p.Add("CLUSTER_NODE_ID", "must not be empty");
   if (o.data_dir.empty()) p.Add("CLUSTER_DATA_DIR", "must not be empty");
   if (o.voters < 1) p.Add("CLUSTER_VOTERS", "must be at least 1");
   auto bind = ParseListenAddress(o.bind_addr);
   if (!bind) p.Add("CLUSTER_BIND_ADDR", bind.error().message);
-  if (o.nodes.empty()) {
+  if (discovered_later) {
+  } else if (o.nodes.empty()) {
     p.Add("CLUSTER_NODES", "no nodes: list every member as host:port,host:port (this one too)");
   } else if (auto conf = InitialConfiguration(o.nodes, o.voters); !conf) {
     p.Add("CLUSTER_NODES", conf.error().message);

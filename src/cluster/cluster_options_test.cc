@@ -75,6 +75,17 @@ TEST(ClusterOptions, ReportsEveryProblemAtOnceByVariable) {
   }
 }
 
+TEST(ClusterOptions, ConsulDiscoveryNeedsNoNodeList) {
+  auto o = ClusterOptionsFromEnv(
+      Env({{"CLUSTER_BIND_ADDR", "127.0.0.1:7001"}, {"DISCOVERY_MODE", "Consul"}}));
+  ASSERT_TRUE(o) << o.error().message;
+  EXPECT_EQ(o->discovery, "consul");
+  EXPECT_TRUE(o->nodes.empty());  // filled from Consul's passing instances before Start
+  auto s = ClusterOptionsFromEnv(Env({{"CLUSTER_BIND_ADDR", "127.0.0.1:7001"}}));
+  ASSERT_FALSE(s);  // static discovery still needs the list
+  EXPECT_NE(s.error().message.find("CLUSTER_NODES: no nodes"), std::string::npos);
+}
+
 TEST(ClusterOptions, NonLoopbackBindNeedsAuthenticationOrInsecure) {
   ClusterOptions o;
   o.node_id = "n";

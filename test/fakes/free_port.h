@@ -49,4 +49,7 @@ inline uint16_t UnusedLoopbackPort() {
   throw std::runtime_error("no unused loopback port below the ephemeral range");
 }
 
+// The name the tests use.
+inline uint16_t FreeLoopbackPort() { return UnusedLoopbackPort(); }
+
 }  // namespace volley::testing

@@ -27,9 +27,6 @@ namespace volley::testing {
 
 using nlohmann::json;
 
-// A port no outgoing connection can take before the node binds it (fakes/free_port.h).
-inline uint16_t FreeLoopbackPort() { return UnusedLoopbackPort(); }
-
 struct ClusterMember {
   std::string name;           // CLUSTER_NODE_ID
   uint16_t raft_port = 0;     // CLUSTER_BIND_ADDR's port

@@ -28,4 +28,9 @@ struct Url {
 // info, no white space in the host. Errors quote the text and show the expected form.
 Result<Url> ParseUrl(std::string_view text);
 
+// Appends `s` percent-encoded: RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~) are
+// kept, every other byte becomes %XX (upper-case hex). Safe for a query component and for
+// one path segment ('/' becomes %2F: a GCS object name, a Consul service ID).
+void AppendPercentEncoded(std::string_view s, std::string* out);
+
 }  // namespace volley

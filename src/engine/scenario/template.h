@@ -15,6 +15,7 @@
 
 #include "scenario/variables.h"
 #include "volley/common/result.h"
+#include "volley/common/url.h"
 #include "volley/config/scenario.h"
 
 namespace volley::engine::scenario {
@@ -58,9 +59,7 @@ class Template {
   std::vector<VarId> ids_;
 };
 
-// Appends `s` percent-encoded for a URL query component: RFC 3986 unreserved characters
-// (A-Z a-z 0-9 - . _ ~) are kept, every other byte becomes %XX (upper-case hex).
-void AppendPercentEncoded(std::string_view s, std::string* out);
+// AppendPercentEncoded (query components) is volley/common/url.h's.
 
 // Query parameters of a step: compiled key/value templates, rendered as "?k=v&k2=v2" with
 // both keys and values percent-encoded. Immutable after Compile; Render is thread-safe.
