@@ -79,10 +79,13 @@ struct NodeCluster {
   ~NodeCluster();
 };
 
-// Starts the member of `options` with the hooks of `cluster`'s run agent and metrics, and
-// attaches both to it (static discovery at once; consul discovery once its peers pass).
+// Starts the member of `options` with the hooks of `cluster`'s run agent and metrics
+// (static discovery at once; consul discovery once its peers pass).
 Result<std::unique_ptr<cluster::ClusterNode>> StartMember(NodeCluster& cluster,
                                                           const cluster::ClusterOptions& options);
+// Then attaches the run agent and the metrics sender to it, once NodeCluster::Node()
+// returns it (their threads call Node()).
+void AttachMember(NodeCluster& cluster, cluster::ClusterNode& node);
 
 // Starts the member of `options` with its run agent on `controller` (which must outlive
 // it), or returns nullptr for nullopt (then no cluster port is opened). Run settings from

@@ -79,6 +79,7 @@ struct ConsulBootstrap {
       }
       node = std::move(*n);
       live.store(node.get());
+      AttachMember(*cluster, *node);  // after `live`: the agent's thread reads Node()
       return;
     }
   }

@@ -78,11 +78,12 @@ Result<std::unique_ptr<cluster::ClusterNode>> StartMember(NodeCluster& cluster,
                                                           const cluster::ClusterOptions& options) {
   cluster::ClusterHooks hooks = cluster.agent->Hooks();
   cluster.metrics->Wrap(hooks);
-  auto node = cluster::ClusterNode::Start(options, std::move(hooks));
-  if (!node) return node;
-  cluster.agent->Attach(**node);
-  cluster.metrics->Start(**node);
-  return node;
+  return cluster::ClusterNode::Start(options, std::move(hooks));
+}
+
+void AttachMember(NodeCluster& cluster, cluster::ClusterNode& node) {
+  cluster.agent->Attach(node);
+  cluster.metrics->Start(node);
 }
 
 Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
@@ -126,6 +127,7 @@ Result<std::unique_ptr<NodeCluster>> StartNodeCluster(
     auto node = StartMember(*out, *options);
     if (!node) return tl::unexpected(node.error());
     out->node = std::move(*node);
+    AttachMember(*out, *out->node);  // after `node` is set: the agent's thread reads it
   }
   if (!source->kind.empty()) {
     out->config_source = std::make_unique<ConfigSourceRunner>(std::move(*source), *out);

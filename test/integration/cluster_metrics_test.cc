@@ -405,6 +405,11 @@ TEST_F(ClusterMetrics, ANewLeaderStillCountsTheKilledLeadersLastSnapshotAndNothi
 // Twenty nodes (five voters, fifteen standbys) in four regions, small loads on one target:
 // the leader's global total is exactly what the target served, and every node reported.
 TEST(ClusterMetricsScale, TwentyNodesFinishWithExactTotals) {
+#if defined(__SANITIZE_THREAD__)
+  // Twenty ThreadSanitizer-instrumented nodes on a 2-core machine cannot keep their Raft
+  // heartbeats: this is a scale test, whose races the 3-node tests above cover.
+  GTEST_SKIP() << "a scale test: not run under ThreadSanitizer";
+#endif
   const uint16_t port = FreeLoopbackPort();
   std::string error;
   auto target = Subprocess::Spawn(
